@@ -1,0 +1,16 @@
+#pragma once
+// The subcommands. Each registers its options on the CLI11 app and returns the function that
+// runs it and gives the exit status.
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace tracermon::app {
+
+using Command = std::function<int()>;
+
+Command add_read_command(CLI::App& app);
+Command add_scan_command(CLI::App& app);
+
+}  // namespace tracermon::app

@@ -1,0 +1,48 @@
+// tracermon: monitors EPEVER Tracer solar charge controllers over Modbus.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "app/cli_common.hpp"
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tracermon::app;
+  CLI::App app{"tracermon: monitor EPEVER Tracer solar charge controllers over Modbus"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tracermon ") + TRACERMON_VERSION);
+  std::vector<std::pair<CLI::App*, Command>> commands;
+  auto add = [&](Command (*adder)(CLI::App&)) {
+    auto before = app.get_subcommands({}).size();
+    auto run = adder(app);
+    commands.emplace_back(app.get_subcommands({}).at(before), std::move(run));
+  };
+  add(add_read_command);
+  add(add_scan_command);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message
+    return k_exit_usage;
+  }
+  try {
+    for (auto& [command, run] : commands) {
+      if (command->parsed()) return run();
+    }
+  } catch (const UsageError& e) {
+    std::cerr << "tracermon: " << e.what() << '\n';
+    return k_exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "tracermon: " << e.what() << '\n';
+    return 1;
+  }
+  return k_exit_usage;
+}

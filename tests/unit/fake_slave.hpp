@@ -1,0 +1,91 @@
+#pragma once
+// A scripted Modbus RTU slave behind the ByteStream interface: it answers read requests from
+// a table of values, with exception 2 for any address it lacks, and can be told to stay
+// silent. No threads, no sleeps: a reply is ready as soon as the request is written.
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "protocol/pdu.hpp"
+#include "protocol/rtu.hpp"
+#include "transport/byte_stream.hpp"
+
+namespace tracermon::test {
+
+class FakeSlave final : public transport::ByteStream {
+ public:
+  std::map<std::pair<protocol::Table, std::uint16_t>, std::uint16_t> values;
+  std::uint8_t unit = 1;
+  bool silent = false;
+  bool echo = false;          // send our request back before the reply, like a bad adapter
+  protocol::Bytes prefix;     // noise to put before every reply
+  int requests = 0;
+  std::vector<protocol::Bytes> frames;  // every request frame received
+
+  core::Status open(transport::Deadline) override { return core::Ok{}; }
+  void close() override {}
+  [[nodiscard]] bool is_open() const override { return true; }
+  void discard_input() override { m_pending.clear(); }
+  [[nodiscard]] std::string describe() const override { return "fake"; }
+
+  core::Status write_all(std::span<const std::uint8_t> bytes, transport::Deadline) override {
+    ++requests;
+    frames.emplace_back(bytes.begin(), bytes.end());
+    if (echo) m_pending.insert(m_pending.end(), bytes.begin(), bytes.end());
+    if (silent || bytes[0] != unit) return core::Ok{};
+    m_pending.insert(m_pending.end(), prefix.begin(), prefix.end());
+    auto reply = protocol::encode_rtu(unit, answer(bytes.subspan(1, bytes.size() - 3)));
+    m_pending.insert(m_pending.end(), reply.begin(), reply.end());
+    return core::Ok{};
+  }
+
+  core::Status read_some(protocol::Bytes& out, transport::Deadline) override {
+    if (m_pending.empty()) return core::Error{core::ErrorKind::Timeout, ""};
+    out.insert(out.end(), m_pending.begin(), m_pending.end());
+    m_pending.clear();
+    return core::Ok{};
+  }
+
+ private:
+  protocol::Bytes answer(std::span<const std::uint8_t> pdu) {
+    std::uint8_t function = pdu[0];
+    protocol::Table table = protocol::Table::Input;
+    for (auto t : {protocol::Table::Coil, protocol::Table::Discrete, protocol::Table::Holding,
+                   protocol::Table::Input}) {
+      if (protocol::read_function(t) == function) table = t;
+    }
+    auto start = static_cast<std::uint16_t>((pdu[1] << 8) | pdu[2]);
+    auto count = static_cast<std::uint16_t>((pdu[3] << 8) | pdu[4]);
+    std::vector<std::uint16_t> words;
+    for (std::uint16_t i = 0; i < count; ++i) {
+      auto it = values.find({table, static_cast<std::uint16_t>(start + i)});
+      if (it == values.end()) {
+        return {static_cast<std::uint8_t>(function | 0x80), 2};
+      }
+      words.push_back(it->second);
+    }
+    protocol::Bytes reply{function};
+    if (table == protocol::Table::Coil || table == protocol::Table::Discrete) {
+      reply.push_back(static_cast<std::uint8_t>((count + 7) / 8));
+      for (std::uint16_t i = 0; i < count; i += 8) {
+        std::uint8_t byte = 0;
+        for (std::uint16_t b = 0; b < 8 && i + b < count; ++b) {
+          if (words[i + b] != 0) byte = static_cast<std::uint8_t>(byte | (1U << b));
+        }
+        reply.push_back(byte);
+      }
+    } else {
+      reply.push_back(static_cast<std::uint8_t>(2 * count));
+      for (auto w : words) {
+        reply.push_back(static_cast<std::uint8_t>(w >> 8));
+        reply.push_back(static_cast<std::uint8_t>(w & 0xFF));
+      }
+    }
+    return reply;
+  }
+
+  protocol::Bytes m_pending;
+};
+
+}  // namespace tracermon::test
