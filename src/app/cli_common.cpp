@@ -57,8 +57,10 @@ transport::ClientOptions LinkOptions::client() const {
   if (timeout_ms < 1 || timeout_ms > 60000) {
     throw UsageError(fmt::format("--timeout {} is not 1-60000 ms", timeout_ms));
   }
-  if (gap_ms < 0 || gap_ms > 10000) throw UsageError(fmt::format("--gap {} is not 0-10000 ms", gap_ms));
-  if (retries < 0 || retries > 10) throw UsageError(fmt::format("--retries {} is not 0-10", retries));
+  if (gap_ms < 0 || gap_ms > 10000)
+    throw UsageError(fmt::format("--gap {} is not 0-10000 ms", gap_ms));
+  if (retries < 0 || retries > 10)
+    throw UsageError(fmt::format("--retries {} is not 0-10", retries));
   if (max_registers < 2 || max_registers > 125) {
     throw UsageError(fmt::format("--max-registers {} is not 2-125", max_registers));
   }
@@ -90,7 +92,8 @@ std::vector<std::uint8_t> parse_ids(std::string_view text) {
     auto dash = part.find('-');
     int first = parse_id(part.substr(0, dash), text);
     int last = dash == std::string_view::npos ? first : parse_id(part.substr(dash + 1), text);
-    if (last < first) throw UsageError(fmt::format("bad id range '{}': {} > {}", part, first, last));
+    if (last < first)
+      throw UsageError(fmt::format("bad id range '{}': {} > {}", part, first, last));
     for (int id = first; id <= last; ++id) {
       auto u = static_cast<std::uint8_t>(id);
       if (std::find(ids.begin(), ids.end(), u) == ids.end()) ids.push_back(u);
@@ -110,9 +113,10 @@ std::string find_serial_adapter(const std::string& directory) {
   std::sort(found.begin(), found.end());
   if (found.size() == 1) return found.front();
   if (found.empty()) {
-    throw UsageError(fmt::format("no serial adapter found under {}: plug one in or give --port "
-                                 "(a device, tcp://HOST[:PORT] or rtu+tcp://HOST:PORT)",
-                                 directory));
+    throw UsageError(
+        fmt::format("no serial adapter found under {}: plug one in or give --port "
+                    "(a device, tcp://HOST[:PORT] or rtu+tcp://HOST:PORT)",
+                    directory));
   }
   throw UsageError(fmt::format("several serial adapters found, choose one with --port: {}",
                                fmt::join(found, ", ")));
@@ -120,7 +124,8 @@ std::string find_serial_adapter(const std::string& directory) {
 
 std::string rfc3339(std::chrono::system_clock::time_point time) {
   auto seconds = std::chrono::system_clock::to_time_t(time);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() % 1000;
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() % 1000;
   std::tm local{};
   localtime_r(&seconds, &local);
   char base[32];

@@ -88,7 +88,8 @@ void print_json(const RegisterMap& map, const std::string& port, const device::R
   }
   out["errors"] = errors;
   auto unsupported = nlohmann::ordered_json::array();
-  for (auto id : r.unsupported) unsupported.push_back(map.field(id).name);
+  for (auto id : r.unsupported)
+    unsupported.push_back(map.field(id).name);
   out["unsupported"] = unsupported;
   if (auto clock = controller_clock(map, r)) out["controller_clock"] = clock->iso8601();
   std::cout << out.dump() << '\n';
@@ -183,7 +184,8 @@ Command add_read_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "One JSON object per controller, one per line");
   cmd->add_option("ids", args->ids, "Slave ids: 1 or 1,2,3 or 1-3")->required();
   std::string field_help = "Fields (registers.csv names or old check names:";
-  for (const auto& n : protocol::legacy_names()) field_help += fmt::format(" {}", n.legacy);
+  for (const auto& n : protocol::legacy_names())
+    field_help += fmt::format(" {}", n.legacy);
   field_help += "); none: every readable field";
   cmd->add_option("fields", args->fields, field_help);
   return [args] { return run_read(*args); };

@@ -78,7 +78,8 @@ int run_scan(const ScanArgs& args) {
     return k_exit_comm;
   }
   std::vector<protocol::FieldId> wanted;
-  for (const auto* name : k_rated_fields) wanted.push_back(map.find(name)->id);
+  for (const auto* name : k_rated_fields)
+    wanted.push_back(map.find(name)->id);
   protocol::PlanOptions plan;
   plan.max_registers = static_cast<std::uint16_t>(args.link.max_registers);
   device::FieldReader reader(map, *client, plan);
@@ -106,20 +107,20 @@ int run_scan(const ScanArgs& args) {
         return f.identity && !((*f.identity).*member).empty() ? (*f.identity).*member
                                                               : std::string("(unknown)");
       };
-      std::cout << fmt::format("{:>3}  {:<16} {:<18} {:>8} {:>8} {:>8}  {}\n", f.id,
-                               identity_text(&transport::DeviceIdentity::product_code),
-                               identity_text(&transport::DeviceIdentity::revision),
-                               value_text(map, f, "battery_rated_voltage"),
-                               value_text(map, f, "battery_rated_current"),
-                               value_text(map, f, "pv_rated_voltage"),
-                               f.identity ? f.identity->serial : "");
+      std::cout << fmt::format(
+          "{:>3}  {:<16} {:<18} {:>8} {:>8} {:>8}  {}\n", f.id,
+          identity_text(&transport::DeviceIdentity::product_code),
+          identity_text(&transport::DeviceIdentity::revision),
+          value_text(map, f, "battery_rated_voltage"), value_text(map, f, "battery_rated_current"),
+          value_text(map, f, "pv_rated_voltage"), f.identity ? f.identity->serial : "");
     }
     found.push_back(std::move(f));
   }
   if (found.empty()) {
-    std::cerr << fmt::format("tracermon: no controller answered on {} (ids {}); check wiring "
-                             "(swap A/B), baud rate and ids\n",
-                             port.to_string(), args.ids);
+    std::cerr << fmt::format(
+        "tracermon: no controller answered on {} (ids {}); check wiring "
+        "(swap A/B), baud rate and ids\n",
+        port.to_string(), args.ids);
     return k_exit_comm;
   }
   if (!args.json) std::cout << fmt::format("{} controller(s) found\n", found.size());

@@ -11,18 +11,18 @@ namespace tracermon::core {
 
 // What went wrong, coarse enough to count and to choose a reaction (retry, split, give up).
 enum class ErrorKind : std::uint8_t {
-  Timeout,          // no (complete) reply within the timeout
-  Crc,              // a frame for us arrived with a bad checksum
-  BadReply,         // a reply that does not fit the request (length, function, count)
-  WrongUnit,        // a valid frame from another slave id (a second master, a stale reply)
-  Echo,             // only our own request came back: adapter echo, no device reply
-  Exception,        // the device answered with a Modbus exception (see Error::exception_code)
-  NoSuchPort,       // the serial device or host does not exist
-  PortBusy,         // another program holds the port
-  PermissionDenied, // no access to the tty
-  ConnectFailed,    // TCP connect refused or timed out
-  Io,               // any other operating system error
-  InvalidArgument,  // the caller asked for something impossible
+  Timeout,           // no (complete) reply within the timeout
+  Crc,               // a frame for us arrived with a bad checksum
+  BadReply,          // a reply that does not fit the request (length, function, count)
+  WrongUnit,         // a valid frame from another slave id (a second master, a stale reply)
+  Echo,              // only our own request came back: adapter echo, no device reply
+  Exception,         // the device answered with a Modbus exception (see Error::exception_code)
+  NoSuchPort,        // the serial device or host does not exist
+  PortBusy,          // another program holds the port
+  PermissionDenied,  // no access to the tty
+  ConnectFailed,     // TCP connect refused or timed out
+  Io,                // any other operating system error
+  InvalidArgument,   // the caller asked for something impossible
 };
 
 const char* to_string(ErrorKind kind);
@@ -38,7 +38,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_state(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : m_state(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : m_state(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(m_state); }

@@ -13,12 +13,14 @@ using core::ErrorKind;
 using protocol::ReadBlock;
 
 std::string describe_block(const ReadBlock& block) {
-  return fmt::format("FC 0x{:02X} 0x{:04X} x{}", protocol::read_function(block.table),
-                     block.start, block.count);
+  return fmt::format("FC 0x{:02X} 0x{:04X} x{}", protocol::read_function(block.table), block.start,
+                     block.count);
 }
 
 namespace {
-bool silent(ErrorKind kind) { return kind == ErrorKind::Timeout || kind == ErrorKind::Echo; }
+bool silent(ErrorKind kind) {
+  return kind == ErrorKind::Timeout || kind == ErrorKind::Echo;
+}
 }  // namespace
 
 Reading FieldReader::read(std::uint8_t unit, std::span<const protocol::FieldId> wanted,
@@ -31,23 +33,25 @@ Reading FieldReader::read(std::uint8_t unit, std::span<const protocol::FieldId> 
     if (silent_blocks >= 2) {
       for (auto id : block.fields) {
         reading.failures.push_back(
-            {id, core::Error{ErrorKind::Timeout, "skipped: the device did not answer the last two requests"},
+            {id,
+             core::Error{ErrorKind::Timeout,
+                         "skipped: the device did not answer the last two requests"},
              describe_block(block)});
       }
       continue;
     }
     auto failures_before = reading.failures.size();
     read_block(block, support, reading);
-    bool all_silent = reading.failures.size() > failures_before &&
-                      std::all_of(reading.failures.begin() + static_cast<std::ptrdiff_t>(failures_before),
-                                  reading.failures.end(),
-                                  [](const FieldFailure& f) { return silent(f.error.kind); });
+    bool all_silent =
+        reading.failures.size() > failures_before &&
+        std::all_of(reading.failures.begin() + static_cast<std::ptrdiff_t>(failures_before),
+                    reading.failures.end(),
+                    [](const FieldFailure& f) { return silent(f.error.kind); });
     silent_blocks = all_silent ? silent_blocks + 1 : 0;
   }
   for (auto id : wanted) {
-    if (support.unsupported(id) &&
-        std::find(reading.unsupported.begin(), reading.unsupported.end(), id) ==
-            reading.unsupported.end()) {
+    if (support.unsupported(id) && std::find(reading.unsupported.begin(), reading.unsupported.end(),
+                                             id) == reading.unsupported.end()) {
       reading.unsupported.push_back(id);
     }
   }
@@ -64,9 +68,9 @@ void FieldReader::read_block(const ReadBlock& block, protocol::DeviceSupport& su
     for (auto id : block.fields) {
       const auto& field = m_map.field(id);
       auto offset = static_cast<std::size_t>(field.address - block.start);
-      std::vector<std::uint16_t> mine(words.value().begin() + static_cast<std::ptrdiff_t>(offset),
-                                      words.value().begin() +
-                                          static_cast<std::ptrdiff_t>(offset + field.width()));
+      std::vector<std::uint16_t> mine(
+          words.value().begin() + static_cast<std::ptrdiff_t>(offset),
+          words.value().begin() + static_cast<std::ptrdiff_t>(offset + field.width()));
       auto raw = protocol::raw_integer(field, mine);
       reading.values.push_back({id, std::move(mine), raw, steady, wall});
     }
@@ -92,7 +96,8 @@ void FieldReader::read_block(const ReadBlock& block, protocol::DeviceSupport& su
     }
     return;
   }
-  for (auto id : block.fields) reading.failures.push_back({id, error, describe_block(block)});
+  for (auto id : block.fields)
+    reading.failures.push_back({id, error, describe_block(block)});
 }
 
 }  // namespace tracermon::device

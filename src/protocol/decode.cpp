@@ -10,14 +10,16 @@ namespace tracermon::protocol {
 
 std::int64_t raw_integer(const Field& field, std::span<const std::uint16_t> words) {
   switch (field.type) {
-    case ValueType::S16: return static_cast<std::int16_t>(words[0]);
+    case ValueType::S16:
+      return static_cast<std::int16_t>(words[0]);
     case ValueType::U32LoHi:
       return static_cast<std::int64_t>((std::uint32_t{words[1]} << 16) | words[0]);
     case ValueType::S32LoHi:
       return static_cast<std::int32_t>((std::uint32_t{words[1]} << 16) | words[0]);
     case ValueType::U16:
     case ValueType::Enum:
-    case ValueType::Bitfield: return words[0];
+    case ValueType::Bitfield:
+      return words[0];
   }
   return words[0];
 }
@@ -31,15 +33,17 @@ std::string format_value(const Field& field, std::int64_t raw) {
   // Exact decimal arithmetic, no binary floating point in the text.
   auto scale = static_cast<std::int64_t>(field.scale);
   int decimals = 0;
-  for (auto s = scale; s > 1; s /= 10) ++decimals;
+  for (auto s = scale; s > 1; s /= 10)
+    ++decimals;
   if (fmt::format("{}", scale) != "1" + std::string(static_cast<std::size_t>(decimals), '0')) {
     return fmt::format("{}", scaled_value(field, raw));  // not a power of ten
   }
-  std::uint64_t magnitude = raw < 0 ? 0 - static_cast<std::uint64_t>(raw)
-                                    : static_cast<std::uint64_t>(raw);
+  std::uint64_t magnitude =
+      raw < 0 ? 0 - static_cast<std::uint64_t>(raw) : static_cast<std::uint64_t>(raw);
   auto whole = magnitude / static_cast<std::uint64_t>(scale);
   auto frac = fmt::format("{:0{}}", magnitude % static_cast<std::uint64_t>(scale), decimals);
-  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  while (!frac.empty() && frac.back() == '0')
+    frac.pop_back();
   std::string text = fmt::format("{}{}", raw < 0 ? "-" : "", whole);
   if (!frac.empty()) text += "." + frac;
   return text;
@@ -137,9 +141,9 @@ std::optional<DecodedStatus> decode_status(const RegisterMap& map, const Field& 
       auto mask = static_cast<std::uint16_t>((1U << (r.hi - r.lo + 1)) - 1);
       auto value = static_cast<std::uint16_t>((word >> r.lo) & mask);
       auto meaning = map.enum_meaning(field.address, r.hi, r.lo, value);
-      status.states.push_back(
-          {r.key, value, meaning ? std::string(*meaning) : fmt::format("unknown ({})", value),
-           state_is_problem(layout.field, r.key, value)});
+      status.states.push_back({r.key, value,
+                               meaning ? std::string(*meaning) : fmt::format("unknown ({})", value),
+                               state_is_problem(layout.field, r.key, value)});
     }
     for (const auto& b : layout.flags) {
       status.flags.push_back({b.key, b.text, ((word >> b.bit) & 1U) != 0, b.problem});
@@ -162,8 +166,7 @@ bool ControllerTime::valid() const {
 }
 
 std::string ControllerTime::iso8601() const {
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", year, month, day, hour, minute,
-                     second);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", year, month, day, hour, minute, second);
 }
 
 ControllerTime decode_rtc(std::uint16_t minute_second, std::uint16_t day_hour,
@@ -183,15 +186,20 @@ std::array<std::uint16_t, 3> encode_rtc(const ControllerTime& t) {
   return {pack(t.minute, t.second), pack(t.day, t.hour), pack(t.year - 2000, t.month)};
 }
 
-HourMinute decode_hour_minute(std::uint16_t word) { return {word >> 8, word & 0xFF}; }
+HourMinute decode_hour_minute(std::uint16_t word) {
+  return {word >> 8, word & 0xFF};
+}
 
-std::string HourMinute::text() const { return fmt::format("{:02}:{:02}", hours, minutes); }
+std::string HourMinute::text() const {
+  return fmt::format("{:02}:{:02}", hours, minutes);
+}
 
 std::string describe_value(const RegisterMap& map, const Field& field, std::int64_t raw) {
   auto word = static_cast<std::uint16_t>(raw);
   if (auto status = decode_status(map, field, word)) {
     std::vector<std::string> parts;
-    for (const auto& s : status->states) parts.push_back(fmt::format("{}: {}", s.key, s.meaning));
+    for (const auto& s : status->states)
+      parts.push_back(fmt::format("{}: {}", s.key, s.meaning));
     for (const auto& f : status->flags) {
       if (f.set) parts.emplace_back(f.text);
     }

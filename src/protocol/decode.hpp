@@ -29,8 +29,8 @@ std::string format_value(const Field& field, std::int64_t raw);
 struct StatusState {
   std::string_view key;  // e.g. "charging_phase"
   std::uint16_t value;
-  std::string meaning;   // e.g. "boost"; "unknown (7)" for a value the tables do not list
-  bool problem;          // a fault or warning (night-time "no input power" is not)
+  std::string meaning;  // e.g. "boost"; "unknown (7)" for a value the tables do not list
+  bool problem;         // a fault or warning (night-time "no input power" is not)
 };
 
 // A single-bit flag inside a status word.
@@ -38,7 +38,7 @@ struct StatusFlag {
   std::string_view key;   // e.g. "pv_input_short"
   std::string_view text;  // e.g. "PV input short circuit"
   bool set;
-  bool problem;           // a fault or warning when set (running/standby bits are not)
+  bool problem;  // a fault or warning when set (running/standby bits are not)
 };
 
 struct DecodedStatus {

@@ -2,18 +2,18 @@
 
 namespace tracermon::protocol {
 
-Bytes encode_mbap(std::uint16_t transaction, std::uint8_t unit,
-                  std::span<const std::uint8_t> pdu) {
+Bytes encode_mbap(std::uint16_t transaction, std::uint8_t unit, std::span<const std::uint8_t> pdu) {
   auto length = static_cast<std::uint16_t>(pdu.size() + 1);
   Bytes frame;
   frame.reserve(k_mbap_header_size + pdu.size());
-  for (auto byte : {static_cast<std::uint8_t>(transaction >> 8),
-                    static_cast<std::uint8_t>(transaction & 0xFF), std::uint8_t{0}, std::uint8_t{0},
-                    static_cast<std::uint8_t>(length >> 8),
-                    static_cast<std::uint8_t>(length & 0xFF), unit}) {
+  for (auto byte :
+       {static_cast<std::uint8_t>(transaction >> 8), static_cast<std::uint8_t>(transaction & 0xFF),
+        std::uint8_t{0}, std::uint8_t{0}, static_cast<std::uint8_t>(length >> 8),
+        static_cast<std::uint8_t>(length & 0xFF), unit}) {
     frame.push_back(byte);
   }
-  for (auto byte : pdu) frame.push_back(byte);
+  for (auto byte : pdu)
+    frame.push_back(byte);
   return frame;
 }
 

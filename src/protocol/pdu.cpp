@@ -9,26 +9,40 @@ using core::ErrorKind;
 
 std::uint8_t read_function(Table table) {
   switch (table) {
-    case Table::Coil: return fc::k_read_coils;
-    case Table::Discrete: return fc::k_read_discrete_inputs;
-    case Table::Holding: return fc::k_read_holding_registers;
-    case Table::Input: return fc::k_read_input_registers;
+    case Table::Coil:
+      return fc::k_read_coils;
+    case Table::Discrete:
+      return fc::k_read_discrete_inputs;
+    case Table::Holding:
+      return fc::k_read_holding_registers;
+    case Table::Input:
+      return fc::k_read_input_registers;
   }
   return fc::k_read_input_registers;
 }
 
 const char* exception_meaning(std::uint8_t code) {
   switch (code) {
-    case 1: return "illegal function";
-    case 2: return "illegal data address (the device does not have this register)";
-    case 3: return "illegal data value";
-    case 4: return "slave device failure";
-    case 5: return "acknowledge";
-    case 6: return "slave device busy";
-    case 8: return "memory parity error";
-    case 10: return "gateway path unavailable";
-    case 11: return "gateway target device failed to respond";
-    default: return "unknown exception";
+    case 1:
+      return "illegal function";
+    case 2:
+      return "illegal data address (the device does not have this register)";
+    case 3:
+      return "illegal data value";
+    case 4:
+      return "slave device failure";
+    case 5:
+      return "acknowledge";
+    case 6:
+      return "slave device busy";
+    case 8:
+      return "memory parity error";
+    case 10:
+      return "gateway path unavailable";
+    case 11:
+      return "gateway target device failed to respond";
+    default:
+      return "unknown exception";
   }
 }
 
@@ -48,14 +62,18 @@ std::size_t expected_reply_size(std::span<const std::uint8_t> request) {
   if (request.empty()) return 0;
   switch (request[0]) {
     case fc::k_read_coils:
-    case fc::k_read_discrete_inputs: return 2 + (be16(request, 3) + 7U) / 8U;
+    case fc::k_read_discrete_inputs:
+      return 2 + (be16(request, 3) + 7U) / 8U;
     case fc::k_read_holding_registers:
-    case fc::k_read_input_registers: return 2 + 2U * be16(request, 3);
+    case fc::k_read_input_registers:
+      return 2 + 2U * be16(request, 3);
     case fc::k_write_single_coil:
     case fc::k_write_single_register:
     case fc::k_write_multiple_coils:
-    case fc::k_write_multiple_registers: return 5;
-    default: return 0;
+    case fc::k_write_multiple_registers:
+      return 5;
+    default:
+      return 0;
   }
 }
 
@@ -63,8 +81,7 @@ std::optional<Error> exception_of(std::uint8_t request_function,
                                   std::span<const std::uint8_t> reply) {
   if (reply.size() == 2 && reply[0] == (request_function | fc::k_exception_flag)) {
     return Error{ErrorKind::Exception,
-                 fmt::format("exception {} ({})", reply[1], exception_meaning(reply[1])),
-                 reply[1]};
+                 fmt::format("exception {} ({})", reply[1], exception_meaning(reply[1])), reply[1]};
   }
   return std::nullopt;
 }
@@ -76,16 +93,15 @@ core::Result<std::vector<std::uint16_t>> parse_read_reply(std::span<const std::u
   if (auto e = exception_of(function, reply)) return *e;
   std::uint16_t count = be16(request, 3);
   if (reply.empty() || reply[0] != function) {
-    return Error{ErrorKind::BadReply,
-                 fmt::format("function 0x{:02X} in reply to 0x{:02X}", reply.empty() ? 0 : reply[0],
-                             function)};
+    return Error{ErrorKind::BadReply, fmt::format("function 0x{:02X} in reply to 0x{:02X}",
+                                                  reply.empty() ? 0 : reply[0], function)};
   }
   std::size_t expected = expected_reply_size(request);
   if (reply.size() != expected || reply[1] != expected - 2) {
-    return Error{ErrorKind::BadReply,
-                 fmt::format("{} data bytes for {} {}, expected {}", reply.size() < 2 ? 0 : reply[1],
-                             count, function <= fc::k_read_discrete_inputs ? "bits" : "registers",
-                             expected - 2)};
+    return Error{
+        ErrorKind::BadReply,
+        fmt::format("{} data bytes for {} {}, expected {}", reply.size() < 2 ? 0 : reply[1], count,
+                    function <= fc::k_read_discrete_inputs ? "bits" : "registers", expected - 2)};
   }
   std::vector<std::uint16_t> words;
   words.reserve(count);
@@ -94,7 +110,8 @@ core::Result<std::vector<std::uint16_t>> parse_read_reply(std::span<const std::u
       words.push_back(static_cast<std::uint16_t>((reply[2 + i / 8] >> (i % 8)) & 1U));
     }
   } else {
-    for (std::uint16_t i = 0; i < count; ++i) words.push_back(be16(reply, 2 + 2U * i));
+    for (std::uint16_t i = 0; i < count; ++i)
+      words.push_back(be16(reply, 2 + 2U * i));
   }
   return words;
 }

@@ -21,9 +21,7 @@ struct ReadBlock {
   std::vector<FieldId> fields;  // in address order
   bool optional = false;        // holds only optional fields
 
-  [[nodiscard]] std::uint16_t last() const {
-    return static_cast<std::uint16_t>(start + count - 1);
-  }
+  [[nodiscard]] std::uint16_t last() const { return static_cast<std::uint16_t>(start + count - 1); }
   friend bool operator==(const ReadBlock&, const ReadBlock&) = default;
 };
 
@@ -37,7 +35,10 @@ struct PlanOptions {
 // every field in it reads on its own).
 class DeviceSupport {
  public:
-  void mark_unsupported(FieldId id) { m_unsupported.insert(id); ++m_generation; }
+  void mark_unsupported(FieldId id) {
+    m_unsupported.insert(id);
+    ++m_generation;
+  }
   void add_break(Table table, std::uint16_t address) {
     m_breaks.insert({table, address});
     ++m_generation;

@@ -97,14 +97,17 @@ std::vector<Field> parse_fields(std::string_view text) {
     f.id = static_cast<FieldId>(fields.size());
     f.address = parse_address(file, row, c[0]);
     auto table = parse_table(c[1]);
-    if (!table) fail(file, row.line, fmt::format("function '{}' is not input, holding, coil or discrete", c[1]));
+    if (!table)
+      fail(file, row.line,
+           fmt::format("function '{}' is not input, holding, coil or discrete", c[1]));
     f.table = *table;
     f.name = c[2];
     if (f.name.empty()) fail(file, row.line, "empty name");
     f.description = c[3];
     f.unit = c[4];
     auto scale = parse_number(c[5], 10);
-    if (!scale || *scale == 0) fail(file, row.line, fmt::format("scale '{}' is not a positive integer", c[5]));
+    if (!scale || *scale == 0)
+      fail(file, row.line, fmt::format("scale '{}' is not a positive integer", c[5]));
     f.scale = static_cast<std::uint32_t>(*scale);
     auto type = parse_type(c[6]);
     if (!type) fail(file, row.line, fmt::format("type '{}' is unknown", c[6]));
@@ -218,9 +221,8 @@ const Field* RegisterMap::find(std::string_view name) const {
 }
 
 const Field* RegisterMap::at(Table table, std::uint16_t address) const {
-  auto it = std::find_if(m_fields.begin(), m_fields.end(), [&](const Field& f) {
-    return f.table == table && f.address == address;
-  });
+  auto it = std::find_if(m_fields.begin(), m_fields.end(),
+                         [&](const Field& f) { return f.table == table && f.address == address; });
   return it == m_fields.end() ? nullptr : &*it;
 }
 
@@ -232,8 +234,7 @@ const Field* RegisterMap::covering(Table table, std::uint16_t address) const {
 }
 
 std::optional<std::string_view> RegisterMap::enum_meaning(std::uint16_t address,
-                                                          std::uint8_t hi_bit,
-                                                          std::uint8_t lo_bit,
+                                                          std::uint8_t hi_bit, std::uint8_t lo_bit,
                                                           std::uint16_t value) const {
   for (const auto& e : m_enums) {
     if (e.address == address && e.hi_bit == hi_bit && e.lo_bit == lo_bit && e.value == value) {
@@ -251,40 +252,55 @@ bool RegisterMap::in_answered_gap(Table table, std::uint16_t address) const {
 
 const char* to_string(Table table) {
   switch (table) {
-    case Table::Coil: return "coil";
-    case Table::Discrete: return "discrete";
-    case Table::Input: return "input";
-    case Table::Holding: return "holding";
+    case Table::Coil:
+      return "coil";
+    case Table::Discrete:
+      return "discrete";
+    case Table::Input:
+      return "input";
+    case Table::Holding:
+      return "holding";
   }
   return "?";
 }
 
 const char* to_string(ValueType type) {
   switch (type) {
-    case ValueType::U16: return "u16";
-    case ValueType::S16: return "s16";
-    case ValueType::U32LoHi: return "u32_lo_hi";
-    case ValueType::S32LoHi: return "s32_lo_hi";
-    case ValueType::Enum: return "enum";
-    case ValueType::Bitfield: return "bitfield";
+    case ValueType::U16:
+      return "u16";
+    case ValueType::S16:
+      return "s16";
+    case ValueType::U32LoHi:
+      return "u32_lo_hi";
+    case ValueType::S32LoHi:
+      return "s32_lo_hi";
+    case ValueType::Enum:
+      return "enum";
+    case ValueType::Bitfield:
+      return "bitfield";
   }
   return "?";
 }
 
 const char* to_string(PollClass poll) {
   switch (poll) {
-    case PollClass::Fast: return "fast";
-    case PollClass::Slow: return "slow";
-    case PollClass::Once: return "once";
-    case PollClass::Settings: return "settings";
-    case PollClass::Never: return "never";
+    case PollClass::Fast:
+      return "fast";
+    case PollClass::Slow:
+      return "slow";
+    case PollClass::Once:
+      return "once";
+    case PollClass::Settings:
+      return "settings";
+    case PollClass::Never:
+      return "never";
   }
   return "?";
 }
 
 std::optional<PollClass> parse_poll_class(std::string_view text) {
-  for (auto p : {PollClass::Fast, PollClass::Slow, PollClass::Once, PollClass::Settings,
-                 PollClass::Never}) {
+  for (auto p :
+       {PollClass::Fast, PollClass::Slow, PollClass::Once, PollClass::Settings, PollClass::Never}) {
     if (text == to_string(p)) return p;
   }
   return std::nullopt;

@@ -71,7 +71,8 @@ std::optional<std::size_t> rtu_frame_length(std::span<const std::uint8_t> b,
       if (b.size() < 3) return 0;
       return 5U + b[2];
     case fc::k_write_single_coil:
-    case fc::k_write_single_register: return 8;
+    case fc::k_write_single_register:
+      return 8;
     case fc::k_write_multiple_coils:
     case fc::k_write_multiple_registers:
       if (direction == FrameDirection::Reply) return 8;
@@ -80,7 +81,8 @@ std::optional<std::size_t> rtu_frame_length(std::span<const std::uint8_t> b,
     case fc::k_encapsulated_interface:
       if (direction == FrameDirection::Request) return 7;
       return device_id_reply_length(b);
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -103,14 +105,12 @@ std::optional<RtuReplyMatcher::Match> RtuReplyMatcher::feed(std::span<const std:
       pos += m_request.size();
       continue;
     }
-    if (rest.size() < m_request.size() &&
-        std::equal(rest.begin(), rest.end(), m_request.begin())) {
+    if (rest.size() < m_request.size() && std::equal(rest.begin(), rest.end(), m_request.begin())) {
       m_partial = rest.size();  // our echo, still arriving
       return std::nullopt;
     }
-    bool ours = rest[0] == m_unit &&
-                (rest.size() < 2 || rest[1] == m_function ||
-                 rest[1] == (m_function | fc::k_exception_flag));
+    bool ours = rest[0] == m_unit && (rest.size() < 2 || rest[1] == m_function ||
+                                      rest[1] == (m_function | fc::k_exception_flag));
     if (ours) {
       auto length = rtu_frame_length(rest, FrameDirection::Reply);
       if (length && (*length == 0 || rest.size() < *length)) {
@@ -143,8 +143,8 @@ std::optional<RtuReplyMatcher::Match> RtuReplyMatcher::feed(std::span<const std:
 
 Error RtuReplyMatcher::failure(std::size_t received_bytes) const {
   if (m_crc_error_seen) {
-    return Error{ErrorKind::Crc, fmt::format("reply with a bad CRC ({} bytes received)",
-                                             received_bytes)};
+    return Error{ErrorKind::Crc,
+                 fmt::format("reply with a bad CRC ({} bytes received)", received_bytes)};
   }
   if (m_partial > 0) {
     return Error{ErrorKind::Timeout,

@@ -26,7 +26,7 @@ bool crc_ok(std::span<const std::uint8_t> frame);
 // is not one we can frame.
 enum class FrameDirection : std::uint8_t { Request, Reply };
 std::optional<std::size_t> rtu_frame_length(std::span<const std::uint8_t> bytes,
-                                             FrameDirection direction);
+                                            FrameDirection direction);
 
 // Finds the reply to one request in the bytes received so far. It skips our own request
 // echoed back by the adapter, noise before the reply, and complete frames from other slave
@@ -38,8 +38,8 @@ class RtuReplyMatcher {
   RtuReplyMatcher(std::span<const std::uint8_t> request, std::size_t expected_pdu_size);
 
   struct Match {
-    Bytes pdu;             // the reply without unit and CRC
-    std::size_t skipped;   // bytes before it (echo, noise, other frames)
+    Bytes pdu;            // the reply without unit and CRC
+    std::size_t skipped;  // bytes before it (echo, noise, other frames)
   };
   // Looks at everything received since the request; nullopt while no reply is complete.
   std::optional<Match> feed(std::span<const std::uint8_t> received);

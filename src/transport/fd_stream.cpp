@@ -1,11 +1,10 @@
 #include "transport/fd_stream.hpp"
 
-#include <poll.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <poll.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 

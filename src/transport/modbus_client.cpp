@@ -22,8 +22,10 @@ bool worth_retrying(ErrorKind kind) {
     case ErrorKind::BadReply:
     case ErrorKind::WrongUnit:
     case ErrorKind::Echo:
-    case ErrorKind::Io: return true;
-    default: return false;
+    case ErrorKind::Io:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -48,13 +50,27 @@ core::Status ModbusClient::open() {
 
 void ModbusClient::tally(const Error& error) {
   switch (error.kind) {
-    case ErrorKind::Timeout: ++m_counters.timeouts; break;
-    case ErrorKind::Crc: ++m_counters.crc_errors; break;
-    case ErrorKind::BadReply: ++m_counters.bad_replies; break;
-    case ErrorKind::WrongUnit: ++m_counters.wrong_unit; break;
-    case ErrorKind::Echo: ++m_counters.echoes; break;
-    case ErrorKind::Exception: ++m_counters.exceptions; break;
-    default: ++m_counters.link_errors; break;
+    case ErrorKind::Timeout:
+      ++m_counters.timeouts;
+      break;
+    case ErrorKind::Crc:
+      ++m_counters.crc_errors;
+      break;
+    case ErrorKind::BadReply:
+      ++m_counters.bad_replies;
+      break;
+    case ErrorKind::WrongUnit:
+      ++m_counters.wrong_unit;
+      break;
+    case ErrorKind::Echo:
+      ++m_counters.echoes;
+      break;
+    case ErrorKind::Exception:
+      ++m_counters.exceptions;
+      break;
+    default:
+      ++m_counters.link_errors;
+      break;
   }
 }
 
@@ -95,8 +111,7 @@ core::Result<Bytes> ModbusClient::attempt(std::uint8_t unit, std::span<const std
   return result;
 }
 
-core::Result<Bytes> ModbusClient::exchange_rtu(std::uint8_t unit,
-                                               std::span<const std::uint8_t> pdu,
+core::Result<Bytes> ModbusClient::exchange_rtu(std::uint8_t unit, std::span<const std::uint8_t> pdu,
                                                Deadline deadline) {
   auto frame = protocol::encode_rtu(unit, pdu);
   auto written = m_stream->write_all(frame, deadline);

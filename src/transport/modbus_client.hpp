@@ -27,8 +27,8 @@ struct ClientOptions {
 };
 
 struct ClientCounters {
-  std::uint64_t requests = 0;     // frames sent, retries included
-  std::uint64_t replies = 0;      // valid replies (exceptions included)
+  std::uint64_t requests = 0;  // frames sent, retries included
+  std::uint64_t replies = 0;   // valid replies (exceptions included)
   std::uint64_t timeouts = 0;
   std::uint64_t crc_errors = 0;
   std::uint64_t bad_replies = 0;  // wrong size, wrong function, garbage
@@ -75,8 +75,7 @@ class ModbusClient {
   core::Result<protocol::Bytes> attempt(std::uint8_t unit, std::span<const std::uint8_t> pdu);
   core::Result<protocol::Bytes> exchange_rtu(std::uint8_t unit, std::span<const std::uint8_t> pdu,
                                              Deadline deadline);
-  core::Result<protocol::Bytes> exchange_mbap(std::uint8_t unit,
-                                              std::span<const std::uint8_t> pdu,
+  core::Result<protocol::Bytes> exchange_mbap(std::uint8_t unit, std::span<const std::uint8_t> pdu,
                                               Deadline deadline);
   void tally(const core::Error& error);
 

@@ -70,8 +70,9 @@ void parse_host_port(std::string_view rest, std::string_view whole, PortSpec& sp
 
 PortSpec parse_port(std::string_view text) {
   if (text.empty()) {
-    throw std::invalid_argument("empty port: give a serial device such as /dev/ttyUSB0, "
-                                "tcp://HOST[:PORT] or rtu+tcp://HOST:PORT");
+    throw std::invalid_argument(
+        "empty port: give a serial device such as /dev/ttyUSB0, "
+        "tcp://HOST[:PORT] or rtu+tcp://HOST:PORT");
   }
   PortSpec spec;
   auto scheme_end = text.find("://");
@@ -89,9 +90,9 @@ PortSpec parse_port(std::string_view text) {
     spec.kind = LinkKind::RtuOverTcp;
     parse_host_port(rest, text, spec, true);
   } else {
-    throw std::invalid_argument(
-        fmt::format("port '{}': unknown scheme '{}://' (allowed: a device path, tcp://, rtu+tcp://)",
-                    text, scheme));
+    throw std::invalid_argument(fmt::format(
+        "port '{}': unknown scheme '{}://' (allowed: a device path, tcp://, rtu+tcp://)", text,
+        scheme));
   }
   return spec;
 }
@@ -99,20 +100,23 @@ PortSpec parse_port(std::string_view text) {
 std::string PortSpec::to_string() const {
   auto host_text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   switch (kind) {
-    case LinkKind::Serial: return path;
-    case LinkKind::ModbusTcp: return fmt::format("tcp://{}:{}", host_text, tcp_port);
-    case LinkKind::RtuOverTcp: return fmt::format("rtu+tcp://{}:{}", host_text, tcp_port);
+    case LinkKind::Serial:
+      return path;
+    case LinkKind::ModbusTcp:
+      return fmt::format("tcp://{}:{}", host_text, tcp_port);
+    case LinkKind::RtuOverTcp:
+      return fmt::format("rtu+tcp://{}:{}", host_text, tcp_port);
   }
   return path;
 }
 
 void check_baud(int baud) {
-  static constexpr std::array k_rates = {1200,  2400,   4800,   9600,   19200,  38400,
+  static constexpr std::array k_rates = {1200,  2400,   4800,   9600,   19200, 38400,
                                          57600, 115200, 230400, 460800, 921600};
   if (std::find(k_rates.begin(), k_rates.end(), baud) == k_rates.end()) {
-    throw std::invalid_argument(fmt::format(
-        "baud rate {} is not supported (allowed: {}; Tracer controllers use 115200)", baud,
-        fmt::join(k_rates, ", ")));
+    throw std::invalid_argument(
+        fmt::format("baud rate {} is not supported (allowed: {}; Tracer controllers use 115200)",
+                    baud, fmt::join(k_rates, ", ")));
   }
 }
 

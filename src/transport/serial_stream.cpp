@@ -3,13 +3,12 @@
 // go through our framer, because libmodbus 3.1.6 takes an echoed request for the reply and
 // cannot frame 0x2B/0x0E replies (docs/architecture.md).
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 #include <modbus.h>
@@ -38,12 +37,13 @@ class SerialStream final : public FdStream {
 
   core::Status open(Deadline /*deadline*/) override {
     if (is_open()) return core::Ok{};
-    char parity = m_settings.parity == Parity::Even ? 'E'
+    char parity = m_settings.parity == Parity::Even  ? 'E'
                   : m_settings.parity == Parity::Odd ? 'O'
                                                      : 'N';
     std::unique_ptr<modbus_t, ModbusContextDeleter> ctx(
         modbus_new_rtu(m_path.c_str(), m_settings.baud, parity, 8, m_settings.stop_bits));
-    if (!ctx) return Error{ErrorKind::InvalidArgument, fmt::format("{}: bad serial settings", m_path)};
+    if (!ctx)
+      return Error{ErrorKind::InvalidArgument, fmt::format("{}: bad serial settings", m_path)};
     if (modbus_connect(ctx.get()) != 0) return open_error(errno);
     int fd = modbus_get_socket(ctx.get());
     // One master per bus: refuse a port another tracermon (or any program using TIOCEXCL or
@@ -100,7 +100,8 @@ class SerialStream final : public FdStream {
       case ENOTTY:
       case EINVAL:
         return Error{ErrorKind::NoSuchPort, fmt::format("{} is not a serial port", m_path)};
-      default: return os_error(error_number, m_path);
+      default:
+        return os_error(error_number, m_path);
     }
   }
 

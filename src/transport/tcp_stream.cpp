@@ -1,6 +1,8 @@
 // TCP connection to a Modbus TCP server or a transparent RS-485 bridge. Connects lazily with
 // the transaction's deadline, so a gateway that is down costs one timeout, not a hang.
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -8,9 +10,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -42,9 +41,8 @@ class TcpStream final : public FdStream {
     auto service = std::to_string(m_port);
     int rc = ::getaddrinfo(m_host.c_str(), service.c_str(), &hints, &found);
     if (rc != 0) {
-      return Error{ErrorKind::NoSuchPort,
-                   fmt::format("{}: cannot resolve host '{}': {}", m_label, m_host,
-                               ::gai_strerror(rc))};
+      return Error{ErrorKind::NoSuchPort, fmt::format("{}: cannot resolve host '{}': {}", m_label,
+                                                      m_host, ::gai_strerror(rc))};
     }
     std::unique_ptr<addrinfo, AddrInfoDeleter> list(found);
     Error last{ErrorKind::ConnectFailed, m_label};
@@ -65,8 +63,8 @@ class TcpStream final : public FdStream {
 
  private:
   core::Status connect_one(const addrinfo* ai, Deadline deadline) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) return os_error(errno, "socket");
     m_fd = fd;
     int one = 1;

@@ -29,7 +29,8 @@ TEST(CliIds, RejectsBadIds) {
 }
 
 TEST(CliAdapter, FindsTheSingleAdapter) {
-  auto dir = std::filesystem::temp_directory_path() / ("tracermon-by-id-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("tracermon-by-id-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   EXPECT_THROW(find_serial_adapter(dir.string()), UsageError);  // none
   std::ofstream(dir / "usb-Exar-if00").put('x');

@@ -13,7 +13,9 @@ using tracermon::test::hex;
 using tracermon::test::reply_words;
 
 namespace {
-const Field& field(const char* name) { return *RegisterMap::builtin().find(name); }
+const Field& field(const char* name) {
+  return *RegisterMap::builtin().find(name);
+}
 
 std::string text_of(const char* name, std::vector<std::uint16_t> words) {
   const auto& f = field(name);
@@ -31,9 +33,9 @@ TEST(Decode, BatteryVoltageExampleFromV23) {
 
 // V2.5: the 0x9000 x15 read. The frame ends 72 A5 (the printed analysis says 3C C4: wrong).
 TEST(Decode, BatterySettingsBlockFromV25) {
-  auto reply = hex(
-      "01 03 1E 00 00 00 C8 01 2C 06 40 05 DC 05 DC 05 B4 05 A0 05 64 05 28 04 EC 04 C4 04 B0 "
-      "04 56 04 24 72 A5");
+  auto reply =
+      hex("01 03 1E 00 00 00 C8 01 2C 06 40 05 DC 05 DC 05 B4 05 A0 05 64 05 28 04 EC 04 C4 04 B0 "
+          "04 56 04 24 72 A5");
   ASSERT_TRUE(crc_ok(reply));
   auto annotated = reply;  // the analysis prints 3C C4, the CRC of the 0x903D write reply
   annotated[annotated.size() - 2] = 0x3C;
@@ -41,15 +43,23 @@ TEST(Decode, BatterySettingsBlockFromV25) {
   EXPECT_FALSE(crc_ok(annotated));
   auto words = reply_words(reply);
   ASSERT_EQ(words.size(), 15u);
-  const char* names[] = {"battery_type", "battery_capacity", "temperature_compensation_coefficient",
-                         "over_voltage_disconnect_voltage", "charging_limit_voltage",
-                         "over_voltage_reconnect_voltage", "equalize_charging_voltage",
-                         "boost_charging_voltage", "float_charging_voltage",
-                         "boost_reconnect_charging_voltage", "low_voltage_reconnect_voltage",
-                         "under_voltage_warning_recover_voltage", "under_voltage_warning_voltage",
-                         "low_voltage_disconnect_voltage", "discharging_limit_voltage"};
-  const char* expected[] = {"0",    "200",  "3",  "16",   "15",   "15",  "14.6", "14.4",
-                            "13.8", "13.2", "12.6", "12.2", "12",   "11.1", "10.6"};
+  const char* names[] = {"battery_type",
+                         "battery_capacity",
+                         "temperature_compensation_coefficient",
+                         "over_voltage_disconnect_voltage",
+                         "charging_limit_voltage",
+                         "over_voltage_reconnect_voltage",
+                         "equalize_charging_voltage",
+                         "boost_charging_voltage",
+                         "float_charging_voltage",
+                         "boost_reconnect_charging_voltage",
+                         "low_voltage_reconnect_voltage",
+                         "under_voltage_warning_recover_voltage",
+                         "under_voltage_warning_voltage",
+                         "low_voltage_disconnect_voltage",
+                         "discharging_limit_voltage"};
+  const char* expected[] = {"0",    "200",  "3",    "16",   "15", "15",   "14.6", "14.4",
+                            "13.8", "13.2", "12.6", "12.2", "12", "11.1", "10.6"};
   for (std::size_t i = 0; i < 15; ++i) {
     EXPECT_EQ(text_of(names[i], {words[i]}), expected[i]) << names[i];
   }
@@ -86,8 +96,9 @@ TEST(Decode, SignedTemperaturesFromV25) {
 // 32-bit values are low word first: rated PV power 3000 W = 300000 = 0x000493E0.
 TEST(Decode, ThirtyTwoBitValuesLowWordFirst) {
   EXPECT_EQ(text_of("pv_rated_power", {0x93E0, 0x0004}), "3000");
-  EXPECT_EQ(raw_integer(field("generated_energy_total"), std::vector<std::uint16_t>{0x0001, 0x0002}),
-            0x00020001);
+  EXPECT_EQ(
+      raw_integer(field("generated_energy_total"), std::vector<std::uint16_t>{0x0001, 0x0002}),
+      0x00020001);
   EXPECT_EQ(text_of("generated_energy_total", {0xFFFF, 0xFFFF}), "42949672.95");  // never negative
   // Net battery current is signed 32-bit: -2.00 A discharging.
   EXPECT_EQ(text_of("battery_current_net", {0xFF38, 0xFFFF}), "-2");

@@ -18,8 +18,8 @@ class FakeSlave final : public transport::ByteStream {
   std::map<std::pair<protocol::Table, std::uint16_t>, std::uint16_t> values;
   std::uint8_t unit = 1;
   bool silent = false;
-  bool echo = false;          // send our request back before the reply, like a bad adapter
-  protocol::Bytes prefix;     // noise to put before every reply
+  bool echo = false;       // send our request back before the reply, like a bad adapter
+  protocol::Bytes prefix;  // noise to put before every reply
   int requests = 0;
   std::vector<protocol::Bytes> frames;  // every request frame received
 

@@ -15,8 +15,12 @@ using protocol::Table;
 
 namespace {
 
-const RegisterMap& map() { return RegisterMap::builtin(); }
-FieldId id(const char* name) { return map().find(name)->id; }
+const RegisterMap& map() {
+  return RegisterMap::builtin();
+}
+FieldId id(const char* name) {
+  return map().find(name)->id;
+}
 
 // A slave that has every readable register of the map, each holding a value derived from its
 // address (bits alternate), plus the gap 0x3108-0x310B real units answer.
@@ -29,7 +33,8 @@ std::unique_ptr<test::FakeSlave> full_slave() {
       slave->values[{f.table, a}] = f.is_bit() ? (a & 1) : static_cast<std::uint16_t>(a ^ 0x5A5A);
     }
   }
-  for (std::uint16_t a = 0x3108; a <= 0x310B; ++a) slave->values[{Table::Input, a}] = 0;
+  for (std::uint16_t a = 0x3108; a <= 0x310B; ++a)
+    slave->values[{Table::Input, a}] = 0;
   return slave;
 }
 
@@ -91,8 +96,9 @@ TEST(FieldReader, LearnsUnsupportedRegistersOnce) {
   auto first = rig.reader.read(1, all, support);
   EXPECT_TRUE(first.failures.empty());
   std::set<FieldId> unsupported(first.unsupported.begin(), first.unsupported.end());
-  EXPECT_EQ(unsupported, (std::set<FieldId>{id("main_power_supply"), id("output_control_mode_manual"),
-                                            id("discharging_equipment_status")}));
+  EXPECT_EQ(unsupported,
+            (std::set<FieldId>{id("main_power_supply"), id("output_control_mode_manual"),
+                               id("discharging_equipment_status")}));
   EXPECT_EQ(first.values.size(), all.size() - 3);
   // Coil 0 shared a block with coil 1: it is still read.
   EXPECT_NE(value_of(first, id("charging_device_on_off")), nullptr);
@@ -109,7 +115,8 @@ TEST(FieldReader, LearnsUnsupportedRegistersOnce) {
 // and the next plan no longer spans the gap.
 TEST(FieldReader, LearnsARefusedSpan) {
   auto slave = full_slave();
-  for (std::uint16_t a = 0x3108; a <= 0x310B; ++a) slave->values.erase({Table::Input, a});
+  for (std::uint16_t a = 0x3108; a <= 0x310B; ++a)
+    slave->values.erase({Table::Input, a});
   Rig rig(std::move(slave));
   protocol::DeviceSupport support;
   std::vector<FieldId> wanted = {id("pv_voltage"), id("load_power")};
@@ -144,7 +151,8 @@ TEST(FieldReader, ReadsThroughEchoAndNoise) {
   slave->prefix = {0x00, 0xFF, 0x01};
   Rig rig(std::move(slave));
   protocol::DeviceSupport support;
-  auto reading = rig.reader.read(1, std::vector<FieldId>{id("battery_soc"), id("generated_energy_total")}, support);
+  auto reading = rig.reader.read(
+      1, std::vector<FieldId>{id("battery_soc"), id("generated_energy_total")}, support);
   EXPECT_TRUE(reading.failures.empty());
   EXPECT_EQ(reading.values.size(), 2u);
 }

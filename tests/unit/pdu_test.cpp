@@ -49,10 +49,10 @@ TEST(Pdu, RejectsRepliesThatDoNotFit) {
 
 // The Tracer2215BN's identification in the capture: vendor, model and firmware, then serial.
 TEST(Pdu, ParsesDeviceIdentificationFromCapture) {
-  auto basic = hex(
-      "01 2B 0E 01 01 00 00 03 00 15 45 50 73 6F 6C 61 72 20 54 65 63 68 20 63 6F 2E 2C 20 4C "
-      "74 64 01 0C 54 72 61 63 65 72 32 32 31 35 42 4E 02 0D 56 30 32 2E 30 35 2B 56 30 37 2E "
-      "31 32 D7 D8");
+  auto basic =
+      hex("01 2B 0E 01 01 00 00 03 00 15 45 50 73 6F 6C 61 72 20 54 65 63 68 20 63 6F 2E 2C 20 4C "
+          "74 64 01 0C 54 72 61 63 65 72 32 32 31 35 42 4E 02 0D 56 30 32 2E 30 35 2B 56 30 37 2E "
+          "31 32 D7 D8");
   ASSERT_TRUE(crc_ok(basic));
   EXPECT_EQ(rtu_frame_length(basic, FrameDirection::Reply), basic.size());
   auto reply = parse_device_id_reply(Bytes(basic.begin() + 1, basic.end() - 2));
@@ -62,8 +62,8 @@ TEST(Pdu, ParsesDeviceIdentificationFromCapture) {
   EXPECT_EQ(reply.value().objects.at(2), "V02.05+V07.12");
   EXPECT_FALSE(reply.value().more_follows);
 
-  auto regular = hex(
-      "01 2B 0E 02 01 00 00 01 03 10 30 30 30 32 32 30 31 33 30 31 32 30 30 30 34 35 7A 38");
+  auto regular =
+      hex("01 2B 0E 02 01 00 00 01 03 10 30 30 30 32 32 30 31 33 30 31 32 30 30 30 34 35 7A 38");
   ASSERT_TRUE(crc_ok(regular));
   auto serial = parse_device_id_reply(Bytes(regular.begin() + 1, regular.end() - 2));
   ASSERT_TRUE(serial.ok());

@@ -40,9 +40,9 @@ TEST(PortSpec, RtuOverTcpNeedsAPort) {
 }
 
 TEST(PortSpec, RejectsMalformedPorts) {
-  for (const char* bad : {"", "tcp://", "tcp://:502", "tcp://host:", "tcp://host:0",
-                          "tcp://host:65536", "tcp://host:12ab", "foo://x", "rtu+tcp://h:port",
-                          "tcp://[::1", "tcp://a/b"}) {
+  for (const char* bad :
+       {"", "tcp://", "tcp://:502", "tcp://host:", "tcp://host:0", "tcp://host:65536",
+        "tcp://host:12ab", "foo://x", "rtu+tcp://h:port", "tcp://[::1", "tcp://a/b"}) {
     EXPECT_THROW(parse_port(bad), std::invalid_argument) << bad;
   }
   try {

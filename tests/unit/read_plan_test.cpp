@@ -10,9 +10,13 @@ using namespace tracermon::protocol;
 
 namespace {
 
-const RegisterMap& map() { return RegisterMap::builtin(); }
+const RegisterMap& map() {
+  return RegisterMap::builtin();
+}
 
-FieldId id(const char* name) { return map().find(name)->id; }
+FieldId id(const char* name) {
+  return map().find(name)->id;
+}
 
 std::vector<ReadBlock> plan(std::vector<FieldId> wanted, std::uint16_t max = 20,
                             const DeviceSupport& support = DeviceSupport{}) {
@@ -44,21 +48,25 @@ void check_plan_rules(const std::vector<ReadBlock>& blocks, std::uint16_t max) {
 TEST(ReadPlan, FullReadCoversEveryReadableFieldOnce) {
   auto all = all_readable_fields(map());
   EXPECT_EQ(all.size(), 109u);  // 111 rows minus the two write-only coils
-  for (std::uint16_t max : {std::uint16_t{2}, std::uint16_t{3}, std::uint16_t{7}, std::uint16_t{20}, std::uint16_t{125}}) {
+  for (std::uint16_t max : {std::uint16_t{2}, std::uint16_t{3}, std::uint16_t{7}, std::uint16_t{20},
+                            std::uint16_t{125}}) {
     auto blocks = plan(all, max);
     check_plan_rules(blocks, max);
     std::multiset<FieldId> seen;
-    for (const auto& b : blocks) seen.insert(b.fields.begin(), b.fields.end());
+    for (const auto& b : blocks)
+      seen.insert(b.fields.begin(), b.fields.end());
     EXPECT_EQ(seen, std::multiset<FieldId>(all.begin(), all.end())) << "max " << max;
   }
   EXPECT_LT(plan(all).size(), all.size() / 3);
 }
 
 TEST(ReadPlan, UsesTheFunctionCodeOfEachRange) {
-  auto blocks = plan({id("pv_voltage"), id("battery_type"), id("manual_load_control"), id("day_night")});
+  auto blocks =
+      plan({id("pv_voltage"), id("battery_type"), id("manual_load_control"), id("day_night")});
   ASSERT_EQ(blocks.size(), 4u);
   std::set<Table> tables;
-  for (const auto& b : blocks) tables.insert(b.table);
+  for (const auto& b : blocks)
+    tables.insert(b.table);
   EXPECT_EQ(tables, (std::set<Table>{Table::Input, Table::Holding, Table::Coil, Table::Discrete}));
 }
 
@@ -111,7 +119,8 @@ TEST(ReadPlan, RespectsMaxRegisters) {
   for (const auto& f : map().fields()) {
     if (f.group == "statistics" && !f.optional) stats.push_back(f.id);
   }
-  for (auto b : plan(stats, 20)) EXPECT_LE(b.count, 20);
+  for (auto b : plan(stats, 20))
+    EXPECT_LE(b.count, 20);
   auto small = plan(stats, 4);
   check_plan_rules(small, 4);
   EXPECT_GT(small.size(), plan(stats, 20).size());
@@ -121,9 +130,11 @@ TEST(ReadPlan, LeavesOutWriteOnlyAndUnsupported) {
   EXPECT_TRUE(plan({id("restore_system_defaults"), id("clear_generating_statistics")}).empty());
   DeviceSupport support;
   support.mark_unsupported(id("battery_charging_current"));
-  auto blocks = plan({id("pv_voltage"), id("battery_charging_current"), id("load_power")}, 20, support);
+  auto blocks =
+      plan({id("pv_voltage"), id("battery_charging_current"), id("load_power")}, 20, support);
   for (const auto& b : blocks) {
-    for (auto a = b.start; a <= b.last(); ++a) EXPECT_NE(a, 0x3105) << "reads the register it lacks";
+    for (auto a = b.start; a <= b.last(); ++a)
+      EXPECT_NE(a, 0x3105) << "reads the register it lacks";
   }
   EXPECT_EQ(blocks.size(), 2u);  // 0x3100 x5 and 0x3106 x10
 }

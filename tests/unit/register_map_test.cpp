@@ -50,8 +50,8 @@ TEST(RegisterMap, KnowsEveryRow) {
 
 // The embedded tables are the data/ files: editing a CSV changes the binary.
 TEST(RegisterMap, EmbeddedCopyMatchesDataFiles) {
-  auto from_files =
-      RegisterMap::parse(read_data("registers.csv"), read_data("enums.csv"), read_data("quirks.csv"));
+  auto from_files = RegisterMap::parse(read_data("registers.csv"), read_data("enums.csv"),
+                                       read_data("quirks.csv"));
   const auto& builtin = RegisterMap::builtin();
   ASSERT_EQ(from_files.fields().size(), builtin.fields().size());
   for (std::size_t i = 0; i < builtin.fields().size(); ++i) {
@@ -135,13 +135,15 @@ TEST(RegisterMap, RejectsMalformedTablesWithLine) {
             "registers.csv line 2: type 'u17' is unknown");
   EXPECT_EQ(error_of("0x3100,input,a,d,V,100,u16,r,g,fast\n0x3100,input,b,d,V,1,u16,r,g,fast\n"),
             "registers.csv line 3: overlaps 'a'");
-  EXPECT_EQ(error_of("0x3100,input,a,d,V,100,u32_lo_hi,r,g,fast\n0x3101,input,b,d,V,1,u16,r,g,fast\n"),
-            "registers.csv line 3: overlaps 'a'");
+  EXPECT_EQ(
+      error_of("0x3100,input,a,d,V,100,u32_lo_hi,r,g,fast\n0x3101,input,b,d,V,1,u16,r,g,fast\n"),
+      "registers.csv line 3: overlaps 'a'");
   EXPECT_EQ(error_of("3100,input,a,d,V,100,u16,r,g,fast\n"),
             "registers.csv line 2: address '3100' is not a hex number 0x0000-0xFFFF");
   EXPECT_EQ(error_of("0x3100,input,a,d,V,0,u16,r,g,fast\n"),
             "registers.csv line 2: scale '0' is not a positive integer");
-  EXPECT_EQ(error_of("0x3100,input,a,d,V,1,u16,r,g,often\n"), "registers.csv line 2: poll 'often' is unknown");
+  EXPECT_EQ(error_of("0x3100,input,a,d,V,1,u16,r,g,often\n"),
+            "registers.csv line 2: poll 'often' is unknown");
   EXPECT_EQ(error_of("0x3100,input,a,d,V,1,u16,r,g,fast\n", "optional,input,0x3101,0x3101,x\n"),
             "quirks.csv line 2: no field at 0x3101");
   EXPECT_EQ(error_of("0x3100,input,a,d,V,1,u16,r,g,fast\n", "answered_gap,input,0x3100,0x3100,x\n"),

@@ -13,16 +13,15 @@ using tracermon::test::hex;
 
 TEST(Rtu, CrcOfVendorFrames) {
   // Requests printed in the vendor documents and seen in the capture.
-  for (const char* frame : {"01 04 31 04 00 01 7E F7", "01 04 33 1A 00 01 1F 49",
-                            "01 03 90 00 00 0F 28 CE", "01 03 90 67 00 01 18 D5",
-                            "01 03 90 6B 00 02 98 D7", "01 03 90 13 00 03 D9 0E",
-                            "01 04 30 00 00 01 3E CA", "01 05 00 13 FF 00 7D FF",
-                            "01 10 90 3D 00 03 06 00 02 02 00 02 00 F3 9F",
-                            "01 10 90 1E 00 04 08 01 F4 00 0A 02 58 00 0A B3 6D",
-                            "01 10 90 1E 00 04 8C CC", "01 10 90 13 00 03 5C CD",
-                            "01 10 90 3D 00 03 3C C4", "01 10 90 65 00 01 3C D6",
-                            "01 04 33 1A 00 03 9E 88", "01 2B 0E 01 00 70 77",
-                            "01 2B 0E 02 00 70 87", "F8 45 00 01 01 F8 89 BE"}) {
+  for (const char* frame :
+       {"01 04 31 04 00 01 7E F7", "01 04 33 1A 00 01 1F 49", "01 03 90 00 00 0F 28 CE",
+        "01 03 90 67 00 01 18 D5", "01 03 90 6B 00 02 98 D7", "01 03 90 13 00 03 D9 0E",
+        "01 04 30 00 00 01 3E CA", "01 05 00 13 FF 00 7D FF",
+        "01 10 90 3D 00 03 06 00 02 02 00 02 00 F3 9F",
+        "01 10 90 1E 00 04 08 01 F4 00 0A 02 58 00 0A B3 6D", "01 10 90 1E 00 04 8C CC",
+        "01 10 90 13 00 03 5C CD", "01 10 90 3D 00 03 3C C4", "01 10 90 65 00 01 3C D6",
+        "01 04 33 1A 00 03 9E 88", "01 2B 0E 01 00 70 77", "01 2B 0E 02 00 70 87",
+        "F8 45 00 01 01 F8 89 BE"}) {
     EXPECT_TRUE(crc_ok(hex(frame))) << frame;
   }
   EXPECT_FALSE(crc_ok(hex("01 10 90 3D 00 03 3C C5")));
@@ -53,7 +52,8 @@ struct Fixture {
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  for (const auto& p : parts)
+    out.insert(out.end(), p.begin(), p.end());
   return out;
 }
 

@@ -73,12 +73,16 @@ TEST(Status, ChargingEquipmentStatus) {
   EXPECT_EQ(high.problems().size(), 1u);
 
   // Every fault bit, one at a time, is named.
-  const std::pair<int, const char*> bits[] = {
-      {13, "charging_mosfet_short"},     {12, "charging_or_anti_reverse_mosfet_open"},
-      {11, "anti_reverse_mosfet_short"}, {10, "input_over_current"},
-      {9, "load_over_current"},          {8, "load_short"},
-      {7, "load_mosfet_short"},          {6, "three_circuit_disequilibrium"},
-      {4, "pv_input_short"},             {1, "fault"}};
+  const std::pair<int, const char*> bits[] = {{13, "charging_mosfet_short"},
+                                              {12, "charging_or_anti_reverse_mosfet_open"},
+                                              {11, "anti_reverse_mosfet_short"},
+                                              {10, "input_over_current"},
+                                              {9, "load_over_current"},
+                                              {8, "load_short"},
+                                              {7, "load_mosfet_short"},
+                                              {6, "three_circuit_disequilibrium"},
+                                              {4, "pv_input_short"},
+                                              {1, "fault"}};
   for (auto [bit, key] : bits) {
     auto s = decode("charging_equipment_status", static_cast<std::uint16_t>(1U << bit));
     EXPECT_TRUE(flag(s, key)) << key;
@@ -99,12 +103,15 @@ TEST(Status, DischargingEquipmentStatus) {
 
   EXPECT_EQ(state(decode("discharging_equipment_status", 0x4000), "input_voltage"),
             "input voltage low");
-  const std::pair<int, const char*> bits[] = {
-      {11, "output_short_circuit"},       {10, "unable_to_discharge"},
-      {9, "unable_to_stop_discharging"},  {8, "output_voltage_abnormal"},
-      {7, "input_over_voltage"},          {6, "high_voltage_side_short"},
-      {5, "boost_over_voltage"},          {4, "output_over_voltage"},
-      {1, "fault"}};
+  const std::pair<int, const char*> bits[] = {{11, "output_short_circuit"},
+                                              {10, "unable_to_discharge"},
+                                              {9, "unable_to_stop_discharging"},
+                                              {8, "output_voltage_abnormal"},
+                                              {7, "input_over_voltage"},
+                                              {6, "high_voltage_side_short"},
+                                              {5, "boost_over_voltage"},
+                                              {4, "output_over_voltage"},
+                                              {1, "fault"}};
   for (auto [bit, key] : bits) {
     auto s = decode("discharging_equipment_status", static_cast<std::uint16_t>(1U << bit));
     EXPECT_TRUE(flag(s, key)) << key;

@@ -13,7 +13,8 @@ inline protocol::Bytes hex(const std::string& text) {
   protocol::Bytes out;
   std::istringstream in(text);
   std::string byte;
-  while (in >> byte) out.push_back(static_cast<std::uint8_t>(std::stoul(byte, nullptr, 16)));
+  while (in >> byte)
+    out.push_back(static_cast<std::uint8_t>(std::stoul(byte, nullptr, 16)));
   return out;
 }
 
