@@ -59,7 +59,7 @@ const device::FieldValue* find_value(const device::Reading& r, FieldId id) {
   return nullptr;
 }
 
-// The controller clock, when all three words were read.
+// The controller clock, when all three words were read and make a real date.
 std::optional<protocol::ControllerTime> controller_clock(const RegisterMap& map,
                                                          const device::Reading& r) {
   const device::FieldValue* parts[3] = {};
@@ -68,7 +68,9 @@ std::optional<protocol::ControllerTime> controller_clock(const RegisterMap& map,
     parts[i] = find_value(r, map.find(names[i])->id);
     if (parts[i] == nullptr) return std::nullopt;
   }
-  return protocol::decode_rtc(parts[0]->words[0], parts[1]->words[0], parts[2]->words[0]);
+  auto time = protocol::decode_rtc(parts[0]->words[0], parts[1]->words[0], parts[2]->words[0]);
+  if (!time.valid()) return std::nullopt;
+  return time;
 }
 
 void print_json(const RegisterMap& map, const std::string& port, const device::Reading& r,
