@@ -78,6 +78,7 @@ int run_scan(const ScanArgs& args) {
     return k_exit_comm;
   }
   std::vector<protocol::FieldId> wanted;
+  wanted.reserve(std::size(k_rated_fields));
   for (const auto* name : k_rated_fields)
     wanted.push_back(map.find(name)->id);
   protocol::PlanOptions plan;

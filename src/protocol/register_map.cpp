@@ -97,9 +97,10 @@ std::vector<Field> parse_fields(std::string_view text) {
     f.id = static_cast<FieldId>(fields.size());
     f.address = parse_address(file, row, c[0]);
     auto table = parse_table(c[1]);
-    if (!table)
+    if (!table) {
       fail(file, row.line,
            fmt::format("function '{}' is not input, holding, coil or discrete", c[1]));
+    }
     f.table = *table;
     f.name = c[2];
     if (f.name.empty()) fail(file, row.line, "empty name");
