@@ -7,7 +7,7 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config make
   # libraries
-  libmodbus-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
+  libmodbus-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for integration tests

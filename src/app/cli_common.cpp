@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "sim/sim_stream.hpp"
+
 namespace tracermon::app {
 
 void LinkOptions::add_to(CLI::App& command) {
@@ -30,7 +32,9 @@ void LinkOptions::add_to(CLI::App& command) {
 
 transport::PortSpec LinkOptions::port_spec() const {
   try {
-    return transport::parse_port(port.empty() ? find_serial_adapter() : port);
+    auto spec = transport::parse_port(port.empty() ? find_serial_adapter() : port);
+    if (spec.kind == transport::LinkKind::Simulated) sim::parse_sim_options(spec.path);
+    return spec;
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }

@@ -12,5 +12,6 @@ using Command = std::function<int()>;
 
 Command add_read_command(CLI::App& app);
 Command add_scan_command(CLI::App& app);
+Command add_simulate_command(CLI::App& app);
 
 }  // namespace tracermon::app

@@ -7,6 +7,7 @@
 
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
+#include "sim/sim_stream.hpp"
 
 int main(int argc, char** argv) {
   using namespace tracermon::app;
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   };
   add(add_read_command);
   add(add_scan_command);
+  add(add_simulate_command);
+  tracermon::sim::register_sim_ports();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -37,7 +37,12 @@ class ByteStream {
   [[nodiscard]] virtual std::string describe() const = 0;
 };
 
-// A stream for the port: a serial device (opened exclusively) or a TCP connection.
+// A stream for the port: a serial device (opened exclusively), a TCP connection, or a
+// simulated bus in this process.
 std::unique_ptr<ByteStream> make_stream(const PortSpec& port, const SerialSettings& serial);
+
+// The simulator lives above this layer; it registers how to reach it (sim/sim_stream.hpp).
+using SimulatedStreamFactory = std::unique_ptr<ByteStream> (*)(const PortSpec& port);
+void set_simulated_stream_factory(SimulatedStreamFactory factory);
 
 }  // namespace tracermon::transport

@@ -75,6 +75,11 @@ PortSpec parse_port(std::string_view text) {
         "tcp://HOST[:PORT] or rtu+tcp://HOST:PORT");
   }
   PortSpec spec;
+  if (text.starts_with("sim:")) {
+    spec.kind = LinkKind::Simulated;
+    spec.path = std::string(text.substr(4));
+    return spec;
+  }
   auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {
     spec.kind = LinkKind::Serial;
@@ -91,8 +96,8 @@ PortSpec parse_port(std::string_view text) {
     parse_host_port(rest, text, spec, true);
   } else {
     throw std::invalid_argument(fmt::format(
-        "port '{}': unknown scheme '{}://' (allowed: a device path, tcp://, rtu+tcp://)", text,
-        scheme));
+        "port '{}': unknown scheme '{}://' (allowed: a device path, tcp://, rtu+tcp://, sim:)",
+        text, scheme));
   }
   return spec;
 }
@@ -106,6 +111,8 @@ std::string PortSpec::to_string() const {
       return fmt::format("tcp://{}:{}", host_text, tcp_port);
     case LinkKind::RtuOverTcp:
       return fmt::format("rtu+tcp://{}:{}", host_text, tcp_port);
+    case LinkKind::Simulated:
+      return "sim:" + path;
   }
   return path;
 }

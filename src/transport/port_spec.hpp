@@ -1,6 +1,7 @@
 #pragma once
-// Where a bus is: a serial device path, tcp://host[:port] (Modbus TCP) or
-// rtu+tcp://host:port (RTU frames over a transparent TCP bridge such as the eBox-WiFi-01).
+// Where a bus is: a serial device path, tcp://host[:port] (Modbus TCP),
+// rtu+tcp://host:port (RTU frames over a transparent TCP bridge such as the eBox-WiFi-01) or
+// sim:[OPTIONS] (simulated controllers inside this process, e.g. sim:ids=1,2,3&speed=60).
 
 #include <cstdint>
 #include <string>
@@ -8,11 +9,11 @@
 
 namespace tracermon::transport {
 
-enum class LinkKind : std::uint8_t { Serial, ModbusTcp, RtuOverTcp };
+enum class LinkKind : std::uint8_t { Serial, ModbusTcp, RtuOverTcp, Simulated };
 
 struct PortSpec {
   LinkKind kind = LinkKind::Serial;
-  std::string path;  // serial device
+  std::string path;  // serial device, or the options of a sim: port
   std::string host;  // TCP links
   std::uint16_t tcp_port = 0;
 

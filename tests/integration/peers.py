@@ -116,18 +116,27 @@ def write_spec(directory, devices, model="Tracer3210AN", firmware="V02.13+V07.24
 
 
 def wait_for_line(proc, timeout):
-    """The first stdout line of proc, or an error with its stderr if it dies or stays silent."""
+    """The next stdout line of proc, or an error with its stderr if it dies or stays silent.
+
+    Reads the raw pipe (select() cannot see what a buffered reader already holds)."""
+    pending = getattr(proc, "pending_output", b"")
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+    fd = proc.stdout.fileno()
+    while b"\n" not in pending and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
-            line = proc.stdout.readline()
-            if line:
-                return line.strip()
-        if proc.poll() is not None:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            pending += chunk
+        elif proc.poll() is not None:
             break
+    if b"\n" in pending:
+        line, rest = pending.split(b"\n", 1)
+        proc.pending_output = rest
+        return line.decode().strip()
     proc.kill()
-    raise RuntimeError(f"peer did not start: {proc.stderr.read()}")
+    raise RuntimeError(f"process did not start: {proc.stderr.read()}")
 
 
 def wait_for_path(path, proc, timeout):
