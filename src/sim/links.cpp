@@ -59,17 +59,16 @@ bool write_fully(int fd, std::span<const std::uint8_t> bytes, const std::atomic<
 }
 
 // Sends `bytes` as a serial line delivers them: one character every 10 bits at the baud,
-// starting at `start`, in chunks of about a millisecond.
+// starting at `start`, in chunks of about a millisecond, each written when its last character
+// would have arrived (never early).
 bool send_paced(int fd, std::span<const std::uint8_t> bytes, Clock::time_point start,
                 double byte_ms, const std::atomic<bool>& stop) {
   std::size_t chunk = std::max<std::size_t>(1, static_cast<std::size_t>(1.0 / byte_ms));
   for (std::size_t i = 0; i < bytes.size(); i += chunk) {
-    std::this_thread::sleep_until(start + ms(static_cast<double>(i) * byte_ms));
     auto part = bytes.subspan(i, std::min(chunk, bytes.size() - i));
+    std::this_thread::sleep_until(start + ms(static_cast<double>(i + part.size()) * byte_ms));
     if (!write_fully(fd, part, stop)) return false;
   }
-  // The last character is on the wire only when its stop bit is.
-  std::this_thread::sleep_until(start + ms(static_cast<double>(bytes.size()) * byte_ms));
   return true;
 }
 
