@@ -162,6 +162,33 @@ class TracermonAgainstTheSimulator(SimulatorTest):
         self.assertIn("unknown sim option 'wind'", bad.stderr)
 
 
+class SimulateCommandLine(SimulatorTest):
+    def test_profile_file_from_the_examples(self):
+        examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "profiles.toml")
+        sim = self.start("--profile-file", examples, ids="5", profile="triron")
+        result = run("scan", "-p", sim.tcp, "--ids", "5", "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json_lines(result.stdout)[0]["model"], "TriRon3210")
+
+    def test_usage_errors(self):
+        pty = os.path.join(self.bench.dir, "tty")
+        for args, pattern in (
+            ([], r"at least one link"),
+            (["--pty", pty, "--profile", "tracer-zz"], r"unknown profile 'tracer-zz'"),
+            (["--pty", pty, "--fault", "lightning=1"], r"unknown fault 'lightning'"),
+            (["--pty", pty, "--fault", "no-reply=7"], r"from 0 to 1"),
+            (["--pty", pty, "--ids", "1,2", "--profile", "tracer-an,ls-b"], r"cannot share"),
+            (["--pty", pty, "--start", "yesterday"], r"YYYY-MM-DD"),
+            (["--tcp", "127.0.0.1"], r"HOST:PORT"),
+            (["--pty", pty, "--ids", "0"], r"\b0\b"),
+        ):
+            with self.subTest(args=args):
+                result = run("simulate", *args, timeout=20)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertRegex(result.stderr, pattern)
+                self.assertFalse(os.path.lexists(pty))
+
+
 class Faults(SimulatorTest):
     """Each fault alone at rate 1, seen by a client that does not retry."""
 
