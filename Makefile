@@ -1,6 +1,6 @@
 # The front door. `make test` on a fresh Debian / Raspberry Pi OS machine installs what is
 # missing, builds and runs every test; `make` builds build/tracermon.
-.PHONY: all build deps test test-asan test-tsan format tidy clean
+.PHONY: all build deps test test-asan test-tsan demo bench format tidy clean
 
 all: build
 
@@ -16,6 +16,11 @@ build: build/build.ninja
 test: deps
 	$(MAKE) build
 	ctest --preset default
+
+# Three simulated controllers on one bus, the embedded store and the API, on this machine.
+demo: deps
+	$(MAKE) build
+	build/tracermon run --config examples/demo.toml
 
 test-asan: deps
 	cmake --preset asan

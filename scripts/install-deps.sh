@@ -8,10 +8,12 @@ packages=(
   g++ cmake ninja-build pkg-config make
   # libraries
   libmodbus-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  libsqlite3-dev libcpp-httplib-dev libsystemd-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for integration tests
   python3 python3-pymodbus python3-serial python3-serial-asyncio socat mbpoll
+  faketime
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "app/daemon_lookup.hpp"
 #include "sim/sim_stream.hpp"
 
 namespace tracermon::app {
@@ -28,6 +29,20 @@ void LinkOptions::add_to(CLI::App& command) {
       ->capture_default_str();
   command.add_option("--max-registers", max_registers, "Registers per request at most")
       ->capture_default_str();
+  command.add_option("--runtime-dir", runtime_dir,
+                     "Where a running daemon is found (default $TRACERMON_RUNTIME_DIR or "
+                     "/run/tracermon)");
+}
+
+void LinkOptions::check_no_daemon(const transport::PortSpec& spec) const {
+  auto dir = runtime_dir.empty() ? default_runtime_dir() : std::filesystem::path(runtime_dir);
+  auto daemon = daemon_holding(dir, spec);
+  if (!daemon) return;
+  throw PortHeldByDaemon(fmt::format(
+      "the tracermon daemon (pid {}, config {}) polls {}: a second master would garble its "
+      "traffic. Read its latest values with `tracermon get DEVICE FIELD`{}",
+      daemon->pid, daemon->config, spec.to_string(),
+      daemon->http.empty() ? "" : fmt::format(" or {}api/v1/latest", daemon->http)));
 }
 
 transport::PortSpec LinkOptions::port_spec() const {

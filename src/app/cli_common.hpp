@@ -26,6 +26,13 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A running daemon polls the port: a one-shot command must not be a second master on it.
+// Exit status 3, like other communication failures.
+class PortHeldByDaemon : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct LinkOptions {
   std::string port;  // empty: the single adapter under /dev/serial/by-id
   int baud = 115200;
@@ -36,10 +43,13 @@ struct LinkOptions {
   int gap_ms = 50;
   int retries = 2;
   int max_registers = 20;
+  std::string runtime_dir;  // where a running daemon is found; default: default_runtime_dir()
 
   void add_to(CLI::App& command);
   // The port spec, serial settings and client options; throws UsageError.
   [[nodiscard]] transport::PortSpec port_spec() const;
+  // Throws PortHeldByDaemon when a running tracermon daemon polls `port`.
+  void check_no_daemon(const transport::PortSpec& port) const;
   [[nodiscard]] transport::SerialSettings serial() const;
   [[nodiscard]] transport::ClientOptions client() const;
 };

@@ -13,5 +13,9 @@ using Command = std::function<int()>;
 Command add_read_command(CLI::App& app);
 Command add_scan_command(CLI::App& app);
 Command add_simulate_command(CLI::App& app);
+Command add_config_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_get_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
 
 }  // namespace tracermon::app

@@ -7,6 +7,7 @@
 
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
+#include "app/config.hpp"
 #include "sim/sim_stream.hpp"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,10 @@ int main(int argc, char** argv) {
   add(add_read_command);
   add(add_scan_command);
   add(add_simulate_command);
+  add(add_config_command);
+  add(add_run_command);
+  add(add_get_command);
+  add(add_export_command);
   tracermon::sim::register_sim_ports();
   try {
     app.parse(argc, argv);
@@ -40,7 +45,13 @@ int main(int argc, char** argv) {
     for (auto& [command, run] : commands) {
       if (command->parsed()) return run();
     }
+  } catch (const PortHeldByDaemon& e) {
+    std::cerr << "tracermon: " << e.what() << '\n';
+    return k_exit_comm;
   } catch (const UsageError& e) {
+    std::cerr << "tracermon: " << e.what() << '\n';
+    return k_exit_usage;
+  } catch (const ConfigError& e) {
     std::cerr << "tracermon: " << e.what() << '\n';
     return k_exit_usage;
   } catch (const std::exception& e) {

@@ -141,6 +141,7 @@ int run_read(const ReadArgs& args) {
   auto ids = parse_ids(args.ids);
   auto wanted = resolve_fields(map, args.fields);
   auto port = args.link.port_spec();
+  args.link.check_no_daemon(port);
   auto client = transport::make_client(port, args.link.serial(), args.link.client());
   protocol::PlanOptions plan;
   plan.max_registers = static_cast<std::uint16_t>(args.link.max_registers);

@@ -71,6 +71,7 @@ int run_scan(const ScanArgs& args) {
   const auto& map = RegisterMap::builtin();
   auto ids = parse_ids(args.ids);
   auto port = args.link.port_spec();
+  args.link.check_no_daemon(port);
   auto client = transport::make_client(port, args.link.serial(), args.link.client());
   if (auto opened = client->open(); !opened) {
     std::cerr << fmt::format("tracermon: cannot open {}: {}\n", port.to_string(),

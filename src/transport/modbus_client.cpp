@@ -1,5 +1,6 @@
 #include "transport/modbus_client.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -106,6 +107,8 @@ core::Result<Bytes> ModbusClient::attempt(std::uint8_t unit, std::span<const std
     ++m_counters.replies;
     m_counters.last_latency =
         std::chrono::duration_cast<std::chrono::microseconds>(m_idle_since - start);
+    m_counters.total_latency += m_counters.last_latency;
+    m_counters.max_latency = std::max(m_counters.max_latency, m_counters.last_latency);
     if (auto e = protocol::exception_of(pdu[0], result.value())) return *e;
   }
   return result;

@@ -38,6 +38,8 @@ struct ClientCounters {
   std::uint64_t retries = 0;
   std::uint64_t link_errors = 0;  // open/connect failures and I/O errors
   std::chrono::microseconds last_latency{0};
+  std::chrono::microseconds total_latency{0};  // over `replies`, for the mean
+  std::chrono::microseconds max_latency{0};
 };
 
 // What 0x2B/0x0E tells about a device (EPEVER: "EPsolar Tech co., Ltd", "Tracer2215BN",

@@ -1,0 +1,622 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <toml++/toml.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "sim/sim_stream.hpp"
+
+namespace tracermon::app {
+
+namespace {
+
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+constexpr milliseconds k_max_duration = std::chrono::hours(24 * 7);
+constexpr std::size_t k_max_name = 64;
+constexpr std::int64_t k_max_days = 36500;
+
+constexpr std::string_view k_port_forms =
+    "a serial device (/dev/ttyUSB0), tcp://HOST[:PORT], rtu+tcp://HOST:PORT or sim:OPTIONS";
+constexpr std::string_view k_name_rule = "1-64 characters A-Z a-z 0-9 _ -";
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::uint32_t line_of(const toml::source_region& source) {
+  return source.begin.line == 0 ? 1 : source.begin.line;
+}
+std::uint32_t line_of(const toml::node& node) {
+  return line_of(node.source());
+}
+
+std::string join(std::string_view path, std::string_view key) {
+  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > k_max_name) return false;
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Walks the document and turns every mistake into "FILE:LINE: KEY: what; allowed: ...".
+class Checker {
+ public:
+  Checker(std::string file, std::filesystem::path folder)
+      : m_file(std::move(file)), m_folder(std::move(folder)) {}
+
+  [[noreturn]] void fail(std::uint32_t line, std::string_view key, std::string_view what,
+                         std::string_view allowed) const {
+    if (allowed.empty()) throw ConfigError(fmt::format("{}:{}: {}: {}", m_file, line, key, what));
+    throw ConfigError(fmt::format("{}:{}: {}: {}; allowed: {}", m_file, line, key, what, allowed));
+  }
+  [[noreturn]] void fail(const toml::node& node, std::string_view key, std::string_view what,
+                         std::string_view allowed) const {
+    fail(line_of(node), key, what, allowed);
+  }
+
+  // Unknown keys are mistakes (a typo would otherwise silently keep a default). The first one in
+  // the file is reported, whatever the order of the table.
+  void allow_only(const toml::table& table, std::string_view path,
+                  std::span<const std::string_view> allowed) const {
+    const toml::key* first = nullptr;
+    const toml::node* first_node = nullptr;
+    for (const auto& [key, node] : table) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+      if (first == nullptr || line_of(key.source()) < line_of(first->source())) {
+        first = &key;
+        first_node = &node;
+      }
+    }
+    if (first == nullptr) return;
+    fail(line_of(first->source()), join(path, first->str()),
+         first_node->is_table() ? "unknown table" : "unknown key",
+         fmt::format("{}", fmt::join(allowed, ", ")));
+  }
+
+  const toml::table* table(const toml::table& parent, std::string_view key,
+                           std::string_view allowed) const {
+    const auto* node = parent.get(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table()) {
+      fail(*node, key, fmt::format("expected a table, got {}", type_name(*node)), allowed);
+    }
+    return node->as_table();
+  }
+
+  std::optional<std::string> string(const toml::table& t, std::string_view path,
+                                    std::string_view key, std::string_view allowed) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return std::nullopt;
+    if (!node->is_string()) {
+      fail(*node, join(path, key), fmt::format("expected a string, got {}", type_name(*node)),
+           allowed);
+    }
+    return node->as_string()->get();
+  }
+
+  std::optional<bool> boolean(const toml::table& t, std::string_view path,
+                              std::string_view key) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return std::nullopt;
+    if (!node->is_boolean()) {
+      fail(*node, join(path, key), fmt::format("expected a boolean, got {}", type_name(*node)),
+           "true, false");
+    }
+    return node->as_boolean()->get();
+  }
+
+  std::optional<std::int64_t> integer(const toml::table& t, std::string_view path,
+                                      std::string_view key, std::int64_t min,
+                                      std::int64_t max) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return std::nullopt;
+    auto allowed = fmt::format("{}-{}", min, max);
+    if (!node->is_integer()) {
+      fail(*node, join(path, key), fmt::format("expected an integer, got {}", type_name(*node)),
+           allowed);
+    }
+    auto value = node->as_integer()->get();
+    if (value < min || value > max) {
+      fail(*node, join(path, key), fmt::format("{} is out of range", value), allowed);
+    }
+    return value;
+  }
+
+  // "5s" or whole seconds, within [min, max].
+  std::optional<milliseconds> duration(const toml::table& t, std::string_view path,
+                                       std::string_view key, milliseconds min,
+                                       milliseconds max) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return std::nullopt;
+    auto allowed = fmt::format("{} to {}, as \"500ms\", \"5s\", \"1m\", \"1h\" or whole seconds",
+                               format_duration(min), format_duration(max));
+    milliseconds value{};
+    if (node->is_integer()) {
+      auto seconds = node->as_integer()->get();
+      if (seconds < 0 || seconds > std::chrono::duration_cast<std::chrono::seconds>(max).count()) {
+        fail(*node, join(path, key), fmt::format("{} seconds is out of range", seconds), allowed);
+      }
+      value = std::chrono::seconds(seconds);
+    } else if (node->is_string()) {
+      try {
+        value = parse_duration(node->as_string()->get());
+      } catch (const std::invalid_argument& e) {
+        fail(*node, join(path, key), e.what(), allowed);
+      }
+    } else {
+      fail(*node, join(path, key),
+           fmt::format("expected a duration string or an integer, got {}", type_name(*node)),
+           allowed);
+    }
+    if (value < min || value > max) {
+      fail(*node, join(path, key), fmt::format("{} is out of range", format_duration(value)),
+           allowed);
+    }
+    return value;
+  }
+
+  // A name that can be an MQTT topic level and a file name; "" only where `empty_ok`.
+  std::optional<std::string> name(const toml::table& t, std::string_view path, std::string_view key,
+                                  bool empty_ok) const {
+    auto allowed =
+        empty_ok ? fmt::format("{}, or \"\" for none", k_name_rule) : std::string(k_name_rule);
+    auto value = string(t, path, key, allowed);
+    if (!value || (empty_ok && value->empty())) return value;
+    if (!valid_name(*value)) {
+      fail(*t.get(key), join(path, key), fmt::format("'{}' is not a usable name", *value), allowed);
+    }
+    return value;
+  }
+
+  // Relative paths are relative to the config file's folder, so the file can move with its data.
+  std::filesystem::path resolve(const std::filesystem::path& path) const {
+    if (path.empty() || path.is_absolute()) return path;
+    return (m_folder / path).lexically_normal();
+  }
+
+  std::optional<std::filesystem::path> path(const toml::table& t, std::string_view path_key,
+                                            std::string_view key, bool empty_ok) const {
+    auto allowed = empty_ok ? "a path (relative: to the config file's folder), or \"\" for off"
+                            : "a path (relative: to the config file's folder)";
+    auto value = string(t, path_key, key, allowed);
+    if (!value) return std::nullopt;
+    if (value->empty() && !empty_ok) fail(*t.get(key), join(path_key, key), "is empty", allowed);
+    return resolve(*value);
+  }
+
+ private:
+  std::string m_file;
+  std::filesystem::path m_folder;
+};
+
+// Where a name, id or port was first seen, to name both places of a duplicate.
+using FirstSeen = std::map<std::string, std::uint32_t, std::less<>>;
+
+// Registers `value` and fails naming both lines when it was seen before.
+void once(const Checker& check, FirstSeen& seen, const std::string& value, std::uint32_t line,
+          std::string_view key, std::string_view what, std::string_view allowed) {
+  auto [it, inserted] = seen.emplace(value, line);
+  if (inserted) return;
+  check.fail(line, key, fmt::format("{} (line {} and line {})", what, it->second, line), allowed);
+}
+
+std::uint32_t line_or(const toml::table& t, std::string_view key) {
+  const auto* node = t.get(key);
+  return node != nullptr ? line_of(*node) : line_of(t);
+}
+
+void read_poll(const Checker& check, const toml::table& t, PollConfig& poll) {
+  static constexpr std::string_view k_keys[] = {"fast", "slow", "settings", "max_skip_cycles"};
+  check.allow_only(t, "poll", k_keys);
+  if (auto v = check.duration(t, "poll", "fast", 1s, 1h)) poll.fast = *v;
+  if (auto v = check.duration(t, "poll", "slow", 1s, 24h)) poll.slow = *v;
+  if (auto v = check.duration(t, "poll", "settings", 1s, k_max_duration)) poll.settings = *v;
+  if (poll.slow < poll.fast) {
+    check.fail(line_or(t, "slow"), "poll.slow",
+               fmt::format("{} is shorter than fast ({})", format_duration(poll.slow),
+                           format_duration(poll.fast)),
+               "fast or longer");
+  }
+  if (poll.settings < poll.slow) {
+    check.fail(line_or(t, "settings"), "poll.settings",
+               fmt::format("{} is shorter than slow ({})", format_duration(poll.settings),
+                           format_duration(poll.slow)),
+               "slow or longer");
+  }
+  if (auto v = check.integer(t, "poll", "max_skip_cycles", 1, 1024)) {
+    poll.max_skip_cycles = static_cast<int>(*v);
+  }
+}
+
+void read_store(const Checker& check, const toml::table& t, StoreConfig& store) {
+  static constexpr std::string_view k_keys[] = {
+      "enabled", "path", "commit_interval", "raw_days", "minute_days", "hour_days", "day_days"};
+  check.allow_only(t, "store", k_keys);
+  if (auto v = check.boolean(t, "store", "enabled")) store.enabled = *v;
+  if (auto v = check.path(t, "store", "path", false)) store.path = *v;
+  if (auto v = check.duration(t, "store", "commit_interval", 1s, 1h)) {
+    if (v->count() % 1000 != 0) {
+      check.fail(*t.get("commit_interval"), "store.commit_interval",
+                 fmt::format("{} is not whole seconds", format_duration(*v)), "1s to 1h");
+    }
+    store.commit_interval = std::chrono::duration_cast<std::chrono::seconds>(*v);
+  }
+  auto days = [&](std::string_view key, int& out) {
+    if (auto v = check.integer(t, "store", key, 0, k_max_days)) out = static_cast<int>(*v);
+  };
+  days("raw_days", store.raw_days);
+  days("minute_days", store.minute_days);
+  days("hour_days", store.hour_days);
+  days("day_days", store.day_days);
+}
+
+// {id} and {name} are the only placeholders; one must be there, or every device would write
+// the same file.
+void check_filesnap(const Checker& check, const toml::node& node, std::string_view pattern) {
+  constexpr std::string_view allowed = "a path with {id} or {name}, or \"\" for off";
+  bool has_placeholder = false;
+  for (std::size_t pos = pattern.find('{'); pos != std::string_view::npos;
+       pos = pattern.find('{', pos + 1)) {
+    auto rest = pattern.substr(pos);
+    if (rest.starts_with("{id}") || rest.starts_with("{name}")) {
+      has_placeholder = true;
+    } else {
+      check.fail(node, "files.filesnap",
+                 fmt::format("unknown placeholder at '{}'", rest.substr(0, rest.find('}') + 1)),
+                 allowed);
+    }
+  }
+  if (!has_placeholder) {
+    check.fail(node, "files.filesnap", fmt::format("'{}' has no {{id}} or {{name}}", pattern),
+               allowed);
+  }
+}
+
+void read_files(const Checker& check, const toml::table& t, FilesConfig& files) {
+  static constexpr std::string_view k_keys[] = {"json_dir", "filesnap"};
+  check.allow_only(t, "files", k_keys);
+  if (auto v = check.path(t, "files", "json_dir", true)) files.json_dir = *v;
+  if (auto v =
+          check.string(t, "files", "filesnap", "a path with {id} or {name}, or \"\" for off")) {
+    if (!v->empty()) {
+      check_filesnap(check, *t.get("filesnap"), *v);
+      files.filesnap = check.resolve(*v).string();
+    } else {
+      files.filesnap.clear();
+    }
+  }
+}
+
+void read_http(const Checker& check, const toml::table& t, HttpConfig& http) {
+  static constexpr std::string_view k_keys[] = {"enabled", "listen"};
+  check.allow_only(t, "http", k_keys);
+  if (auto v = check.boolean(t, "http", "enabled")) http.enabled = *v;
+  constexpr std::string_view allowed =
+      "HOST:PORT with a port 0-65535 (0: any free port, see daemon.json), e.g. "
+      "\"127.0.0.1:8080\", \"0.0.0.0:8080\", \"[::]:8080\"";
+  auto listen = check.string(t, "http", "listen", allowed);
+  if (!listen) return;
+  const auto& node = *t.get("listen");
+  std::string_view text = *listen;
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    check.fail(node, "http.listen", fmt::format("'{}' has no ':PORT'", text), allowed);
+  }
+  auto host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    check.fail(node, "http.listen", fmt::format("'{}': put an IPv6 address in [ ]", text), allowed);
+  }
+  if (host.empty()) check.fail(node, "http.listen", fmt::format("'{}' has no host", text), allowed);
+  auto port = text.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value > 65535) {
+    check.fail(node, "http.listen", fmt::format("'{}' is not a TCP port", port), allowed);
+  }
+  http.host = std::string(host);
+  http.port = static_cast<std::uint16_t>(value);
+}
+
+void read_log(const Checker& check, const toml::table& t, LogConfig& log) {
+  static constexpr std::string_view k_keys[] = {"level"};
+  static constexpr std::string_view k_levels[] = {"trace", "debug", "info", "warn", "error"};
+  check.allow_only(t, "log", k_keys);
+  auto allowed = fmt::format("{}", fmt::join(k_levels, ", "));
+  auto level = check.string(t, "log", "level", allowed);
+  if (!level) return;
+  if (std::find(std::begin(k_levels), std::end(k_levels), *level) == std::end(k_levels)) {
+    check.fail(*t.get("level"), "log.level", fmt::format("'{}' is not a log level", *level),
+               allowed);
+  }
+  log.level = *level;
+}
+
+// An array of tables ([[bus]], [[bus.device]]); nullptr when absent.
+const toml::array* table_array(const Checker& check, const toml::table& parent,
+                               std::string_view key, std::string_view path,
+                               std::string_view allowed) {
+  const auto* node = parent.get(key);
+  if (node == nullptr) return nullptr;
+  const auto* array = node->as_array();
+  if (array == nullptr || (!array->empty() && !array->is_array_of_tables())) {
+    auto got = type_name(*node);
+    if (array != nullptr) got = "an array of other things";
+    check.fail(*node, path, fmt::format("expected an array of tables, got {}", got), allowed);
+  }
+  return array;
+}
+
+struct Names {
+  FirstSeen buses;
+  FirstSeen ports;
+  FirstSeen devices;
+};
+
+DeviceConfig read_device(const Checker& check, const toml::table& t, const std::string& path,
+                         const BusConfig& bus, FirstSeen& ids, FirstSeen& names) {
+  static constexpr std::string_view k_keys[] = {"id", "name", "model", "site"};
+  check.allow_only(t, path, k_keys);
+  DeviceConfig device;
+  auto id = check.integer(t, path, "id", 1, 247);
+  if (!id) check.fail(t, join(path, "id"), "missing", "the device's Modbus slave id, 1-247");
+  device.id = static_cast<std::uint8_t>(*id);
+  once(check, ids, std::to_string(device.id), line_of(*t.get("id")), join(path, "id"),
+       fmt::format("id {} appears twice on bus '{}'", device.id, bus.name), "each id once per bus");
+
+  auto given = check.name(t, path, "name", false);
+  device.name = given.value_or(fmt::format("{}-{}", bus.name, device.id));
+  if (!valid_name(device.name)) {  // only a derived name can get here: too long
+    check.fail(
+        t, join(path, "name"),
+        fmt::format("the default name '{}' is too long; give the device a name", device.name),
+        k_name_rule);
+  }
+  once(check, names, device.name, line_or(t, "name"), join(path, "name"),
+       fmt::format("device name '{}' appears twice", device.name),
+       "each device name once in the file (the default is \"<bus>-<id>\")");
+
+  device.model = check.string(t, path, "model", "any text, e.g. \"Tracer3210AN\"").value_or("");
+  device.site = check.name(t, path, "site", true).value_or(bus.site);
+  return device;
+}
+
+transport::PortSpec read_port(const Checker& check, const toml::table& t, const std::string& path,
+                              std::string& text) {
+  auto port = check.string(t, path, "port", k_port_forms);
+  if (!port) check.fail(t, join(path, "port"), "missing", k_port_forms);
+  text = *port;
+  const auto& node = *t.get("port");
+  transport::PortSpec spec;
+  try {
+    spec = transport::parse_port(text);
+  } catch (const std::invalid_argument& e) {
+    check.fail(node, join(path, "port"), e.what(), k_port_forms);
+  }
+  if (spec.kind == transport::LinkKind::Simulated) {
+    try {
+      sim::parse_sim_options(spec.path);  // parses only: no bus, no thread
+    } catch (const std::invalid_argument& e) {
+      check.fail(node, join(path, "port"), e.what(),
+                 "sim:KEY=VALUE&... with ids, profile, seed, speed, max-registers, "
+                 "turnaround-ms, shared-battery, cloudiness, start, fault (docs/simulator.md)");
+    }
+  }
+  return spec;
+}
+
+void read_serial(const Checker& check, const toml::table& t, const std::string& path,
+                 transport::SerialSettings& serial) {
+  // The range only keeps the value an int; check_baud decides.
+  if (auto baud = check.integer(t, path, "baud", std::numeric_limits<int>::min(),
+                                std::numeric_limits<int>::max())) {
+    try {
+      transport::check_baud(static_cast<int>(*baud));
+    } catch (const std::invalid_argument&) {
+      check.fail(*t.get("baud"), join(path, "baud"),
+                 fmt::format("{} is not a supported rate", *baud),
+                 "1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 "
+                 "(Tracer controllers use 115200)");
+    }
+    serial.baud = static_cast<int>(*baud);
+  }
+  constexpr std::string_view parities = "none, even, odd";
+  if (auto parity = check.string(t, path, "parity", parities)) {
+    if (*parity != "none" && *parity != "even" && *parity != "odd") {
+      check.fail(*t.get("parity"), join(path, "parity"),
+                 fmt::format("'{}' is not a parity", *parity), parities);
+    }
+    serial.parity = transport::parse_parity(*parity);
+  }
+  if (auto stop_bits = check.integer(t, path, "stop_bits", 1, 2)) {
+    serial.stop_bits = static_cast<int>(*stop_bits);
+  }
+  if (auto rs485 = check.boolean(t, path, "rs485")) serial.rs485 = *rs485;
+}
+
+BusConfig read_bus(const Checker& check, const toml::table& t, int index, Names& seen) {
+  static constexpr std::string_view k_keys[] = {"name",      "port",          "baud",    "parity",
+                                                "stop_bits", "rs485",         "timeout", "gap",
+                                                "retries",   "max_registers", "site",    "device"};
+  auto path = fmt::format("bus[{}]", index);
+  check.allow_only(t, path, k_keys);
+  BusConfig bus;
+  bus.name = check.name(t, path, "name", false).value_or(fmt::format("bus{}", index));
+  once(check, seen.buses, bus.name, line_or(t, "name"), join(path, "name"),
+       fmt::format("bus name '{}' appears twice", bus.name),
+       "each bus name once (the default is \"bus<N>\" in file order)");
+
+  bus.port = read_port(check, t, path, bus.port_text);
+  auto port_key = bus.port.to_string();
+  if (bus.port.kind == transport::LinkKind::Serial) {
+    port_key = std::filesystem::path(port_key).lexically_normal().string();
+  }
+  once(check, seen.ports, port_key, line_of(*t.get("port")), join(path, "port"),
+       fmt::format("port '{}' is used by two buses", port_key),
+       "one [[bus]] per port, with all the devices on that line");
+
+  read_serial(check, t, path, bus.serial);
+  if (auto v = check.duration(t, path, "timeout", 10ms, 60s)) bus.client.timeout = *v;
+  if (auto v = check.duration(t, path, "gap", 0ms, 10s)) bus.client.gap = *v;
+  if (auto v = check.integer(t, path, "retries", 0, 10)) bus.client.retries = static_cast<int>(*v);
+  if (auto v = check.integer(t, path, "max_registers", 2, 125)) {
+    bus.max_registers = static_cast<std::uint16_t>(*v);
+  }
+  bus.site = check.name(t, path, "site", true).value_or(bus.name);
+
+  constexpr std::string_view device_allowed =
+      "one or more [[bus.device]] tables, each with an id 1-247";
+  const auto* devices = table_array(check, t, "device", join(path, "device"), device_allowed);
+  if (devices == nullptr || devices->empty()) {
+    check.fail(devices != nullptr ? static_cast<const toml::node&>(*devices) : t,
+               join(path, "device"), "no device on this bus", device_allowed);
+  }
+  FirstSeen ids;
+  int device_index = 0;
+  for (const auto& node : *devices) {
+    ++device_index;
+    bus.devices.push_back(read_device(check, *node.as_table(),
+                                      fmt::format("{}.device[{}]", path, device_index), bus, ids,
+                                      seen.devices));
+  }
+  return bus;
+}
+
+}  // namespace
+
+std::string HttpConfig::listen() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+milliseconds parse_duration(std::string_view text) {
+  auto digits = text.find_first_not_of("0123456789");
+  auto number = text.substr(0, digits);
+  auto unit = digits == std::string_view::npos ? std::string_view{} : text.substr(digits);
+  std::int64_t per_unit = 0;
+  if (unit == "ms") per_unit = 1;
+  if (unit == "s") per_unit = 1000;
+  if (unit == "m") per_unit = 60 * 1000;
+  if (unit == "h") per_unit = 3600 * 1000;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (number.empty() || per_unit == 0 || ec != std::errc{} ||
+      end != number.data() + number.size()) {
+    throw std::invalid_argument(
+        fmt::format("'{}' is not a duration (a whole number and ms, s, m or h)", text));
+  }
+  if (value > k_max_duration.count() / per_unit) {
+    throw std::invalid_argument(fmt::format("'{}' is longer than a week", text));
+  }
+  return milliseconds(value * per_unit);
+}
+
+std::string format_duration(milliseconds duration) {
+  auto ms = duration.count();
+  if (ms != 0 && ms % 3600000 == 0) return fmt::format("{}h", ms / 3600000);
+  if (ms != 0 && ms % 60000 == 0) return fmt::format("{}m", ms / 60000);
+  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+  return fmt::format("{}ms", ms);
+}
+
+DaemonConfig parse_config(std::string_view text, const std::filesystem::path& file) {
+  Checker check(file.string(), std::filesystem::absolute(file).parent_path());
+  toml::table doc;
+  try {
+    doc = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}: TOML syntax error: {}", file.string(),
+                                  line_of(e.source()), e.description()));
+  }
+
+  static constexpr std::string_view k_keys[] = {"runtime_dir", "poll", "store", "files",
+                                                "http",        "log",  "bus"};
+  check.allow_only(doc, "", k_keys);
+  DaemonConfig config;
+  config.file = file;
+  if (auto v = check.path(doc, "", "runtime_dir", false)) config.runtime_dir = *v;
+  if (const auto* t = check.table(doc, "poll", "a [poll] table")) read_poll(check, *t, config.poll);
+  if (const auto* t = check.table(doc, "store", "a [store] table")) {
+    read_store(check, *t, config.store);
+  }
+  if (const auto* t = check.table(doc, "files", "a [files] table")) {
+    read_files(check, *t, config.files);
+  }
+  if (const auto* t = check.table(doc, "http", "a [http] table")) read_http(check, *t, config.http);
+  if (const auto* t = check.table(doc, "log", "a [log] table")) read_log(check, *t, config.log);
+
+  constexpr std::string_view bus_allowed =
+      "one or more [[bus]] tables, each with a port and [[bus.device]] tables";
+  const auto* buses = table_array(check, doc, "bus", "bus", bus_allowed);
+  if (buses == nullptr || buses->empty()) check.fail(1, "bus", "no [[bus]] table", bus_allowed);
+  Names seen;
+  int index = 0;
+  for (const auto& node : *buses) {
+    config.buses.push_back(read_bus(check, *node.as_table(), ++index, seen));
+  }
+  return config;
+}
+
+DaemonConfig load_config(const std::filesystem::path& file) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"),
+                                                         &std::fclose);
+  if (!stream) {
+    throw ConfigError(
+        fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
+  }
+  std::string text;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, stream.get())) > 0)
+    text.append(buffer, n);
+  if (std::ferror(stream.get()) != 0) {
+    // fopen succeeds on a folder; reading it fails with EISDIR.
+    throw ConfigError(
+        fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
+  }
+  return parse_config(text, file);
+}
+
+}  // namespace tracermon::app

@@ -1,0 +1,108 @@
+#pragma once
+// The daemon's configuration: one TOML file. Parsing checks everything up front, so that a
+// running daemon never meets a bad setting; every error names the file, line and key and says
+// what is allowed.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "transport/modbus_client.hpp"
+#include "transport/port_spec.hpp"
+
+namespace tracermon::app {
+
+// "FILE:LINE: KEY: what is wrong; what is allowed".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DeviceConfig {
+  std::uint8_t id = 1;  // Modbus slave id, 1-247
+  std::string name;     // unique over the file; default "<bus>-<id>"
+  std::string model;    // optional, informative ("Tracer3210AN")
+  std::string site;     // shared-battery group; default: the bus's site
+};
+
+struct BusConfig {
+  std::string name;  // unique; default "bus1", "bus2"... in file order
+  std::string port_text;
+  transport::PortSpec port;
+  transport::SerialSettings serial;
+  transport::ClientOptions client;  // timeout, gap, retries
+  std::uint16_t max_registers = 20;
+  // Devices on one bus behind a PAL-ADP share a battery: they form a site named after the bus
+  // unless `site` says otherwise ("" = no site).
+  std::string site;
+  std::vector<DeviceConfig> devices;
+};
+
+// Intervals per poll class of registers.csv.
+struct PollConfig {
+  std::chrono::milliseconds fast{5000};         // live values and status, >= 1 s
+  std::chrono::milliseconds slow{60000};        // statistics and the clock
+  std::chrono::milliseconds settings{3600000};  // settings; "once" fields are read at start
+  // A device that stops answering is skipped for 1, 2, 4 ... cycles up to this many.
+  int max_skip_cycles = 8;
+};
+
+struct StoreConfig {
+  bool enabled = true;
+  std::filesystem::path path = "/var/lib/tracermon/tracermon.db";
+  std::chrono::seconds commit_interval{30};  // the most that a power cut can lose
+  int raw_days = 30;                         // 0 = keep forever
+  int minute_days = 365;
+  int hour_days = 0;
+  int day_days = 0;
+};
+
+struct FilesConfig {
+  // A JSON snapshot per device, replaced atomically each cycle; empty = off.
+  std::filesystem::path json_dir = "/run/tracermon";
+  // The old tool's key:value files; {id} and {name} are replaced. Empty = off.
+  std::string filesnap;  // e.g. "/tmp/ep_tracer_{id}.log"
+};
+
+struct HttpConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";  // "0.0.0.0" opens it to the LAN; IPv6 without brackets
+  std::uint16_t port = 8080;
+
+  // "127.0.0.1:8080", "[::1]:8080": the form of the `listen` key.
+  [[nodiscard]] std::string listen() const;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+};
+
+struct DaemonConfig {
+  std::filesystem::path file;  // where it was read from
+  // Lock files and the control socket of the running daemon (how `read` finds it).
+  std::filesystem::path runtime_dir = "/run/tracermon";
+  std::vector<BusConfig> buses;
+  PollConfig poll;
+  StoreConfig store;
+  FilesConfig files;
+  HttpConfig http;
+  LogConfig log;
+};
+
+// "500ms", "5s", "1m", "1h" (a whole number and a unit), at most a week. Throws
+// std::invalid_argument.
+std::chrono::milliseconds parse_duration(std::string_view text);
+// The shortest exact form of the same syntax: 1500 -> "1500ms", 60000 -> "1m".
+std::string format_duration(std::chrono::milliseconds duration);
+
+// Parses `text` as the contents of `file` (used in messages). Relative paths in the file are
+// taken relative to the file's folder. Throws ConfigError.
+DaemonConfig parse_config(std::string_view text, const std::filesystem::path& file);
+// Reads and parses a file. Throws ConfigError (also for a file that cannot be read).
+DaemonConfig load_config(const std::filesystem::path& file);
+
+}  // namespace tracermon::app

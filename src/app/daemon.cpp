@@ -1,0 +1,430 @@
+#include "app/daemon.hpp"
+
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <optional>
+#include <set>
+#include <sys/file.h>
+#include <systemd/sd-daemon.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/cli_common.hpp"
+#include "core/atomic_file.hpp"
+#include "poller/site_totals.hpp"
+
+namespace tracermon::app {
+
+using poller::SnapshotPtr;
+using std::chrono::steady_clock;
+
+namespace {
+
+std::int64_t epoch_ms(poller::WallTime time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+
+poller::BusSetup bus_setup(const BusConfig& bus, const PollConfig& poll) {
+  poller::BusSetup setup;
+  setup.name = bus.name;
+  setup.port = bus.port;
+  setup.serial = bus.serial;
+  setup.client = bus.client;
+  setup.max_registers = bus.max_registers;
+  setup.intervals = {poll.fast, poll.slow, poll.settings, poll.max_skip_cycles};
+  for (const auto& d : bus.devices)
+    setup.devices.push_back({d.id, d.name, d.site, d.model});
+  return setup;
+}
+
+core::UniqueFd lock_runtime_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("runtime_dir {}: cannot create it: {}", dir.string(), ec.message()));
+  }
+  auto path = dir / "daemon.lock";
+  core::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) {
+    throw std::runtime_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    throw std::runtime_error(
+        fmt::format("another tracermon daemon is running with runtime_dir {} (see {}/daemon.json)",
+                    dir.string(), dir.string()));
+  }
+  return fd;
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonConfig config)
+    : m_config(std::move(config)), m_map(protocol::RegisterMap::builtin()) {
+  m_started = steady_clock::now();
+  m_last_commit = m_started;
+  m_last_maintain = m_started;
+  m_lock = lock_runtime_dir(m_config.runtime_dir);
+  if (m_config.store.enabled) {
+    store::StoreOptions options;
+    options.path = m_config.store.path;
+    options.raw_days = m_config.store.raw_days;
+    options.minute_days = m_config.store.minute_days;
+    options.hour_days = m_config.store.hour_days;
+    options.day_days = m_config.store.day_days;
+    m_store = std::make_unique<store::SnapshotStore>(options);
+  }
+  if (!m_config.files.json_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(m_config.files.json_dir, ec);
+    if (ec) {
+      throw std::runtime_error(fmt::format("files.json_dir {}: cannot create it: {}",
+                                           m_config.files.json_dir.string(), ec.message()));
+    }
+    m_state_files =
+        std::make_unique<sinks::StateFileSink>(m_map, m_config.files.json_dir, intervals());
+  }
+  if (!m_config.files.filesnap.empty()) {
+    m_filesnap = std::make_unique<sinks::FilesnapSink>(m_map, m_config.files.filesnap);
+  }
+
+  std::map<std::string, Site> sites;
+  for (const auto& bus : m_config.buses) {
+    for (const auto& device : bus.devices) {
+      if (!device.site.empty()) {
+        sites[device.site].name = device.site;
+        sites[device.site].members.push_back(device.name);
+      }
+      poller::EnergyLedger ledger(device.name);
+      if (m_store) {
+        if (auto saved = m_store->get_state("ledger:" + device.name)) {
+          auto restored = poller::EnergyLedger::from_json(*saved);
+          if (restored) {
+            ledger = std::move(restored.value());
+          } else {
+            spdlog::warn("{}: saved energy accounting unreadable ({}); starting afresh",
+                         device.name, restored.error().message);
+          }
+        }
+      }
+      m_ledgers.emplace(device.name, std::move(ledger));
+    }
+  }
+  for (auto& [name, site] : sites)
+    m_sites.push_back(std::move(site));
+  for (const auto& site : m_sites)
+    m_site_of_last_member[site.members.back()] = &site;
+
+  for (const auto& bus : m_config.buses) {
+    m_workers.push_back(
+        std::make_unique<poller::BusWorker>(bus_setup(bus, m_config.poll), m_map, m_clock,
+                                            [this](SnapshotPtr cycle) { on_snapshot(cycle); }));
+  }
+}
+
+Daemon::~Daemon() {
+  stop();
+}
+
+poller::PollIntervals Daemon::intervals() const {
+  const auto& p = m_config.poll;
+  return {p.fast, p.slow, p.settings, p.max_skip_cycles};
+}
+
+void Daemon::start() {
+  if (m_config.http.enabled) {
+    web::DaemonView view;
+    view.map = &m_map;
+    view.live = &m_live;
+    view.buses = [this] { return bus_statuses(); };
+    view.store = m_store.get();
+    view.intervals = intervals();
+    view.daemon_status = [this] { return daemon_status(); };
+    m_http = std::make_unique<web::HttpServer>(std::move(view));
+    m_http->start(m_config.http.host, m_config.http.port);
+  }
+  for (auto& worker : m_workers)
+    worker->start();
+  write_runtime_file();
+  spdlog::info("tracermon {} polling {} bus(es){}", TRACERMON_VERSION_STRING, m_workers.size(),
+               m_http ? fmt::format("; http://{}:{}/", m_config.http.host, m_http->port()) : "");
+}
+
+void Daemon::stop() {
+  for (auto& worker : m_workers)
+    worker->stop();
+  if (m_http) m_http->stop();
+  save_energy();
+  if (m_store) {
+    auto committed = m_store->commit();
+    if (!committed) spdlog::error("store: final commit failed: {}", committed.error().message);
+  }
+}
+
+void Daemon::write_runtime_file() {
+  nlohmann::ordered_json info{
+      {"pid", ::getpid()},
+      {"config", m_config.file.string()},
+      {"http", m_http ? fmt::format("http://{}:{}/", m_config.http.host, m_http->port()) : ""}};
+  auto ports = nlohmann::ordered_json::array();
+  for (const auto& bus : m_config.buses)
+    ports.push_back(bus.port.to_string());
+  info["ports"] = ports;
+  auto written =
+      core::write_file_atomically(m_config.runtime_dir / "daemon.json", info.dump(1) + "\n");
+  if (!written) spdlog::warn("{}", written.error().message);
+}
+
+std::vector<poller::BusStatus> Daemon::bus_statuses() const {
+  std::vector<poller::BusStatus> out;
+  out.reserve(m_workers.size());
+  for (const auto& worker : m_workers)
+    out.push_back(worker->status());
+  return out;
+}
+
+nlohmann::ordered_json Daemon::daemon_status() const {
+  nlohmann::ordered_json out;
+  out["version"] = TRACERMON_VERSION_STRING;
+  out["uptime_s"] = std::chrono::duration<double>(steady_clock::now() - m_started).count();
+  out["clock_jumps"] = m_clock.jumps();
+  if (m_store) {
+    out["store"] = {{"path", m_config.store.path.string()},
+                    {"buffered", m_store->buffered()},
+                    {"dropped", m_store->dropped()},
+                    {"last_error", m_store->last_error()}};
+  } else {
+    out["store"] = nullptr;
+  }
+  return out;
+}
+
+void Daemon::on_snapshot(const SnapshotPtr& cycle) {
+  auto latest = m_live.merge(*cycle);
+  if (m_state_files) m_state_files->write(*latest);
+  if (m_filesnap) m_filesnap->write(*cycle);
+  // Before the host clock is known good (a Pi without RTC before NTP), values are shown live
+  // but not filed: they would land under a wrong date.
+  if (cycle->clock_trusted) {
+    if (m_store && !cycle->fields.empty()) {
+      store::Record record{cycle->device, epoch_ms(cycle->time), {}};
+      record.values.reserve(cycle->fields.size());
+      for (const auto& sample : cycle->fields) {
+        record.values.push_back({m_map.field(sample.id).name, sample.value});
+      }
+      m_store->add(std::move(record));
+    }
+    observe_energy(*cycle);
+  }
+  if (auto it = m_site_of_last_member.find(cycle->device); it != m_site_of_last_member.end()) {
+    update_site(*it->second);
+  }
+}
+
+void Daemon::observe_energy(const poller::DeviceSnapshot& cycle) {
+  const auto* generated = m_map.find("generated_energy_total");
+  const auto* consumed = m_map.find("consumed_energy_total");
+  auto g = cycle.value(m_map, "generated_energy_total");
+  auto c = cycle.value(m_map, "consumed_energy_total");
+  if (!g && !c) return;
+  bool reset = false;
+  for (auto id : cycle.counter_resets)
+    reset = reset || id == generated->id || id == consumed->id;
+  std::lock_guard lock(m_energy_mutex);
+  auto it = m_ledgers.find(cycle.device);
+  if (it == m_ledgers.end()) return;
+  auto observation = it->second.observe(cycle.time, g, c, reset);
+  if (observation.clock_went_back) {
+    spdlog::warn("{}: host clock is behind the last energy reading; filing under {}", cycle.device,
+                 observation.day);
+  }
+  using poller::CounterEvent;
+  for (auto [event, name] : {std::pair{observation.generated, "generated"},
+                             std::pair{observation.consumed, "consumed"}}) {
+    if (event == CounterEvent::Jump || event == CounterEvent::Reset) {
+      spdlog::warn("{}: {} energy total {}; accounting re-baselined", cycle.device, name,
+                   event == CounterEvent::Jump ? "jumped implausibly" : "restarted");
+    }
+  }
+}
+
+void Daemon::update_site(const Site& site) {
+  std::vector<SnapshotPtr> members;
+  for (const auto& name : site.members) {
+    auto snapshot = m_live.device(name);
+    if (!snapshot) {
+      auto placeholder = std::make_shared<poller::DeviceSnapshot>();
+      placeholder->device = name;
+      snapshot = placeholder;
+    }
+    members.push_back(snapshot);
+  }
+  // A member's values count as fresh for one slow cycle and a half: the energy totals are slow
+  // fields, and the sums need every member.
+  auto max_age = std::max(m_config.poll.slow * 3 / 2, m_config.poll.fast * 3);
+  auto totals =
+      poller::compute_site_totals(m_map, site.name, members, steady_clock::now(), max_age);
+  nlohmann::ordered_json json{{"site", totals.site},
+                              {"complete", totals.complete},
+                              {"members", totals.members},
+                              {"missing_members", totals.missing_members},
+                              {"left_out", totals.left_out},
+                              {"time", rfc3339(totals.time)},
+                              {"time_ms", epoch_ms(totals.time)}};
+  auto values = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : totals.values) {
+    // Sums of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
+    values[name] = {{"value", std::round(value * 100) / 100},
+                    {"unit", poller::site_field_unit(name).value_or("")}};
+  }
+  json["values"] = std::move(values);
+  m_live.set_site(site.name, std::move(json));
+  if (m_store && !totals.values.empty() && totals.time >= poller::ClockWatch::trust_floor()) {
+    store::Record record{site.name, epoch_ms(totals.time), {}};
+    for (const auto& [name, value] : totals.values)
+      record.values.push_back({name, value});
+    m_store->add(std::move(record));
+  }
+}
+
+void Daemon::save_energy() {
+  if (!m_store) return;
+  std::lock_guard lock(m_energy_mutex);
+  std::vector<store::EnergyRow> rows;
+  std::set<std::pair<poller::PeriodKind, std::string>> touched;
+  for (auto& [name, ledger] : m_ledgers) {
+    auto dirty = ledger.dirty();
+    if (dirty.empty()) continue;
+    for (const auto& period : dirty) {
+      rows.push_back({name, period.period, period.generated_kwh, period.consumed_kwh});
+      touched.insert({period.kind, period.period});
+    }
+    auto saved = m_store->put_state("ledger:" + name, ledger.to_json());
+    if (!saved) {
+      spdlog::error("store: cannot save energy accounting: {}", saved.error().message);
+      return;
+    }
+  }
+  // A site's energy is the sum of its members' host-side accounting, so a member's counter
+  // reset never shows as a negative site day.
+  for (const auto& site : m_sites) {
+    for (const auto& [kind, period] : touched) {
+      double generated = 0;
+      double consumed = 0;
+      for (const auto& member : site.members) {
+        if (auto p = m_ledgers.at(member).period(kind, period)) {
+          generated += p->generated_kwh;
+          consumed += p->consumed_kwh;
+        }
+      }
+      rows.push_back({site.name, period, generated, consumed});
+    }
+  }
+  if (rows.empty()) return;
+  auto saved = m_store->put_energy(rows);
+  if (!saved) {
+    spdlog::error("store: cannot save energy accounting: {}", saved.error().message);
+    return;
+  }
+  for (auto& [name, ledger] : m_ledgers)
+    ledger.mark_saved();
+}
+
+void Daemon::tick() {
+  auto now = steady_clock::now();
+  if (!m_store) return;
+  if (now - m_last_commit >= m_config.store.commit_interval) {
+    m_last_commit = now;
+    auto committed = m_store->commit();
+    if (!committed) {
+      if (m_store_error != committed.error().message) {
+        spdlog::error("store: commit failed, keeping {} records in memory: {}", m_store->buffered(),
+                      committed.error().message);
+      }
+      m_store_error = committed.error().message;
+    } else if (!m_store_error.empty()) {
+      spdlog::info("store: commits succeed again");
+      m_store_error.clear();
+    }
+    save_energy();
+  }
+  if (now - m_last_maintain >= std::chrono::hours(1)) {
+    m_last_maintain = now;
+    auto maintained = m_store->maintain(epoch_ms(std::chrono::system_clock::now()));
+    if (!maintained) spdlog::error("store: retention failed: {}", maintained.error().message);
+  }
+}
+
+namespace {
+
+void configure_logging(const DaemonConfig& config) {
+  // Under systemd stderr goes to the journal, which adds its own time stamps.
+  if (std::getenv("JOURNAL_STREAM") != nullptr) spdlog::set_pattern("<%l> %v");
+  spdlog::set_level(spdlog::level::from_str(config.log.level));
+}
+
+}  // namespace
+
+int run_daemon(const std::filesystem::path& config_file) {
+  // Signals are taken synchronously on this thread; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP})
+    sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto config = load_config(config_file);
+  configure_logging(config);
+  auto daemon = std::make_unique<Daemon>(config);
+  daemon->start();
+  sd_notify(0, "READY=1");
+  std::uint64_t watchdog_usec = 0;
+  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  timespec wait{0, 500'000'000};
+  for (;;) {
+    int signal = sigtimedwait(&signals, nullptr, &wait);
+    if (signal == SIGTERM || signal == SIGINT) {
+      spdlog::info("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      break;
+    }
+    if (signal == SIGHUP) {
+      std::optional<DaemonConfig> fresh;
+      try {
+        fresh = load_config(config_file);
+      } catch (const ConfigError& e) {
+        spdlog::error("reload refused, keeping the running configuration: {}", e.what());
+      }
+      if (fresh) {
+        sd_notify(0, "RELOADING=1");
+        daemon->stop();
+        daemon.reset();
+        try {
+          configure_logging(*fresh);
+          daemon = std::make_unique<Daemon>(*fresh);
+          daemon->start();
+          config = std::move(*fresh);
+          spdlog::info("configuration reloaded from {}", config_file.string());
+        } catch (const std::exception& e) {
+          spdlog::error("reload failed ({}); going back to the previous configuration", e.what());
+          daemon.reset();
+          configure_logging(config);
+          daemon = std::make_unique<Daemon>(config);
+          daemon->start();
+        }
+        sd_notify(0, "READY=1");
+      }
+    }
+    daemon->tick();
+    if (watchdog) sd_notify(0, "WATCHDOG=1");
+  }
+  sd_notify(0, "STOPPING=1");
+  daemon->stop();
+  return 0;
+}
+
+}  // namespace tracermon::app

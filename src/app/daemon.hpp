@@ -1,0 +1,82 @@
+#pragma once
+// `tracermon run`: the long-running service. It wires the layers together (bus workers ->
+// snapshots -> live state, files, store, energy ledger, site totals -> HTTP) and owns their
+// lifetimes. Start-up problems throw; once running, failures are reported and recovered.
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "app/live_state.hpp"
+#include "core/unique_fd.hpp"
+#include "poller/bus_worker.hpp"
+#include "poller/clock_watch.hpp"
+#include "poller/energy_ledger.hpp"
+#include "sinks/filesnap_sink.hpp"
+#include "sinks/state_file_sink.hpp"
+#include "store/snapshot_store.hpp"
+#include "web/http_server.hpp"
+
+namespace tracermon::app {
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonConfig config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  void start();
+  // Stops polling, commits what the store holds and saves the energy ledgers.
+  void stop();
+  // Periodic work on the main thread: store commits and retention, ledger saves.
+  void tick();
+
+  [[nodiscard]] const DaemonConfig& config() const { return m_config; }
+  [[nodiscard]] int http_port() const { return m_http ? m_http->port() : 0; }
+
+ private:
+  struct Site {
+    std::string name;
+    std::vector<std::string> members;  // device names, in config order
+  };
+
+  void on_snapshot(const poller::SnapshotPtr& cycle);
+  void update_site(const Site& site);
+  void observe_energy(const poller::DeviceSnapshot& cycle);
+  void save_energy();
+  void write_runtime_file();
+  [[nodiscard]] std::vector<poller::BusStatus> bus_statuses() const;
+  [[nodiscard]] nlohmann::ordered_json daemon_status() const;
+  [[nodiscard]] poller::PollIntervals intervals() const;
+
+  DaemonConfig m_config;
+  const protocol::RegisterMap& m_map;
+  poller::ClockWatch m_clock;
+  LiveState m_live;
+  std::unique_ptr<store::SnapshotStore> m_store;
+  std::unique_ptr<sinks::StateFileSink> m_state_files;
+  std::unique_ptr<sinks::FilesnapSink> m_filesnap;
+  std::vector<std::unique_ptr<poller::BusWorker>> m_workers;
+  std::unique_ptr<web::HttpServer> m_http;
+  core::UniqueFd m_lock;  // flock on <runtime_dir>/daemon.lock: one daemon per runtime dir
+  std::vector<Site> m_sites;
+  std::map<std::string, const Site*> m_site_of_last_member;
+
+  std::mutex m_energy_mutex;  // ledgers are fed from every bus worker
+  std::map<std::string, poller::EnergyLedger> m_ledgers;
+  std::chrono::steady_clock::time_point m_started;
+  std::chrono::steady_clock::time_point m_last_commit;
+  std::chrono::steady_clock::time_point m_last_maintain;
+  std::string m_store_error;
+};
+
+// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration file (a bad file is
+// reported and the running configuration kept). Returns the exit status.
+int run_daemon(const std::filesystem::path& config_file);
+
+}  // namespace tracermon::app

@@ -1,0 +1,37 @@
+#pragma once
+// The latest known value of every field of every device, each with its own read time, and the
+// latest site totals: what the API, the state files and `tracermon get` show. Written by the
+// bus workers' snapshots, read by the HTTP threads; every view handed out is immutable.
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "poller/snapshot.hpp"
+
+namespace tracermon::app {
+
+class LiveState {
+ public:
+  // Merges a cycle's snapshot into the device's latest view and returns that view: fields not
+  // read this cycle keep their older value and older read time; a failed read never erases
+  // nor refreshes a value.
+  poller::SnapshotPtr merge(const poller::DeviceSnapshot& cycle);
+
+  void set_site(const std::string& site, nlohmann::ordered_json totals);
+
+  [[nodiscard]] std::vector<poller::SnapshotPtr> devices() const;  // in first-seen order
+  [[nodiscard]] poller::SnapshotPtr device(const std::string& name) const;
+  [[nodiscard]] std::map<std::string, nlohmann::ordered_json> sites() const;
+
+ private:
+  mutable std::mutex m_mutex;
+  std::vector<std::string> m_order;
+  std::map<std::string, poller::SnapshotPtr> m_devices;
+  std::map<std::string, nlohmann::ordered_json> m_sites;
+};
+
+}  // namespace tracermon::app

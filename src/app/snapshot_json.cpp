@@ -1,0 +1,83 @@
+#include "app/snapshot_json.hpp"
+
+#include <fmt/format.h>
+
+#include "app/cli_common.hpp"
+#include "protocol/decode.hpp"
+
+namespace tracermon::app {
+
+using protocol::PollClass;
+
+std::chrono::milliseconds max_age(const protocol::Field& field,
+                                  const poller::PollIntervals& intervals) {
+  switch (field.poll) {
+    case PollClass::Fast:
+      return intervals.fast * 3;
+    case PollClass::Slow:
+      return intervals.slow * 3;
+    default:
+      return std::chrono::milliseconds{0};
+  }
+}
+
+namespace {
+std::int64_t epoch_ms(poller::WallTime time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+}  // namespace
+
+nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
+                                     const poller::DeviceSnapshot& snapshot,
+                                     const poller::PollIntervals& intervals) {
+  nlohmann::ordered_json out;
+  out["device"] = snapshot.device;
+  out["bus"] = snapshot.bus;
+  out["site"] = snapshot.site;
+  out["id"] = snapshot.unit;
+  out["health"] = poller::to_string(snapshot.health);
+  out["time"] = rfc3339(snapshot.time);
+  out["time_ms"] = epoch_ms(snapshot.time);
+  out["clock_trusted"] = snapshot.clock_trusted;
+  auto fields = nlohmann::ordered_json::object();
+  auto status = nlohmann::ordered_json::object();
+  std::vector<std::string> problems;
+  for (const auto& sample : snapshot.fields) {
+    const auto& field = map.field(sample.id);
+    nlohmann::ordered_json entry;
+    if (field.scale == 1) {
+      entry["value"] = sample.raw;
+    } else {
+      entry["value"] = sample.value;
+    }
+    entry["unit"] = field.unit;
+    entry["time"] = rfc3339(sample.wall_time);
+    entry["time_ms"] = epoch_ms(sample.wall_time);
+    entry["max_age_s"] = std::chrono::duration<double>(max_age(field, intervals)).count();
+    if (field.type == protocol::ValueType::Enum || field.type == protocol::ValueType::Bitfield) {
+      entry["text"] = protocol::describe_value(map, field, sample.raw);
+    }
+    fields[field.name] = std::move(entry);
+    if (auto decoded =
+            protocol::decode_status(map, field, static_cast<std::uint16_t>(sample.words[0]))) {
+      for (const auto& state : decoded->states)
+        status[std::string(state.key)] = state.meaning;
+      for (const auto& flag : decoded->flags) {
+        if (flag.problem) status[std::string(flag.key)] = flag.set;
+      }
+      for (auto& p : decoded->problems())
+        problems.push_back(std::move(p));
+    }
+  }
+  out["fields"] = std::move(fields);
+  status["problems"] = problems;
+  out["status"] = std::move(status);
+  auto missing = nlohmann::ordered_json::object();
+  for (const auto& m : snapshot.missing) {
+    missing[map.field(m.id).name] = fmt::format("{}: {}", poller::to_string(m.why), m.detail);
+  }
+  out["missing"] = std::move(missing);
+  return out;
+}
+
+}  // namespace tracermon::app

@@ -1,0 +1,24 @@
+#pragma once
+// A device's latest values as JSON: the state file each cycle writes, `/api/v1/latest` and
+// `tracermon get` all use this one shape, so a script sees the same thing everywhere.
+
+#include <nlohmann/json.hpp>
+
+#include "poller/poll_schedule.hpp"
+#include "poller/snapshot.hpp"
+#include "protocol/register_map.hpp"
+
+namespace tracermon::app {
+
+// How old a field's value may be before it counts as stale: three of its poll intervals;
+// zero (never stale) for rated data and settings, which are read rarely.
+std::chrono::milliseconds max_age(const protocol::Field& field,
+                                  const poller::PollIntervals& intervals);
+
+// {"device","bus","site","id","health","time","fields":{name:{value,unit,time,time_ms,
+//  max_age_s,raw}},"status":{...},"missing":{name:reason}}
+nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
+                                     const poller::DeviceSnapshot& snapshot,
+                                     const poller::PollIntervals& intervals);
+
+}  // namespace tracermon::app

@@ -1,0 +1,112 @@
+#pragma once
+// One worker per bus: the only master on it. It owns the link, polls its devices in turn by
+// poll class, and runs one-shot jobs (reads now, writes later) from its queue between polls, so
+// nothing else ever talks on the bus at the same time. Results leave as immutable snapshots.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/log_limiter.hpp"
+#include "device/field_reader.hpp"
+#include "poller/clock_watch.hpp"
+#include "poller/device_status.hpp"
+#include "poller/poll_schedule.hpp"
+#include "poller/snapshot.hpp"
+#include "poller/validator.hpp"
+#include "transport/modbus_client.hpp"
+#include "transport/port_spec.hpp"
+
+namespace tracermon::poller {
+
+struct DeviceSetup {
+  std::uint8_t unit = 1;
+  std::string name;
+  std::string site;
+  std::string model;
+};
+
+struct BusSetup {
+  std::string name;
+  transport::PortSpec port;
+  transport::SerialSettings serial;
+  transport::ClientOptions client;
+  std::uint16_t max_registers = 20;
+  PollIntervals intervals;
+  std::vector<DeviceSetup> devices;
+};
+
+using SnapshotCallback = std::function<void(SnapshotPtr)>;
+// A job run on the worker's thread with the bus to itself.
+using BusJob = std::function<void(transport::ModbusClient&)>;
+
+class BusWorker {
+ public:
+  BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& clock,
+            SnapshotCallback on_snapshot);
+  ~BusWorker();
+  BusWorker(const BusWorker&) = delete;
+  BusWorker& operator=(const BusWorker&) = delete;
+
+  void start();
+  // Finishes the request on the wire, then returns; queued jobs are dropped (their futures
+  // see a broken promise).
+  void stop();
+
+  // Runs `job` between two polls. Thread-safe.
+  void post(BusJob job);
+  // Reads fields of one device through the queue (for `tracermon read` beside the daemon).
+  std::future<device::Reading> read(std::uint8_t unit, std::vector<protocol::FieldId> fields);
+
+  [[nodiscard]] BusStatus status() const;
+  [[nodiscard]] const BusSetup& setup() const { return m_setup; }
+
+ private:
+  struct Device {
+    DeviceSetup setup;
+    PollSchedule schedule;
+    protocol::DeviceSupport support;
+    Validator validator;
+    std::uint64_t cycle = 0;
+    bool identified = false;
+  };
+
+  void run();
+  void run_jobs(std::unique_lock<std::mutex>& lock);
+  void poll(Device& device, const std::vector<protocol::PollClass>& classes);
+  bool probe(Device& device);  // one request, no retry: is a silent device back?
+  void publish(Device& device, const device::Reading& reading, Health health);
+  void account(Device& device, const transport::ClientCounters& before,
+               const device::Reading& reading);
+  void note_error(Device& device, const std::string& error);
+  void set_health(Device& device, Health health, const std::string& why);
+  [[nodiscard]] std::vector<protocol::FieldId> wanted(
+      const Device& device, const std::vector<protocol::PollClass>& classes) const;
+  [[nodiscard]] bool link_down() const;
+
+  BusSetup m_setup;
+  const protocol::RegisterMap& m_map;
+  ClockWatch& m_clock;
+  SnapshotCallback m_on_snapshot;
+  std::unique_ptr<transport::ModbusClient> m_client;
+  std::vector<Device> m_devices;
+  core::LogLimiter m_log_limiter;
+  SteadyTime m_link_retry_at{};
+  int m_link_failures = 0;
+
+  mutable std::mutex m_mutex;  // guards the queue, m_stop and m_status
+  std::condition_variable m_wake;
+  std::deque<BusJob> m_jobs;
+  bool m_stop = false;
+  BusStatus m_status;
+  std::thread m_thread;
+};
+
+}  // namespace tracermon::poller

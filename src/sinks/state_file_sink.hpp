@@ -1,0 +1,30 @@
+#pragma once
+// A JSON file per device (<dir>/<name>.json) with its latest values, replaced atomically every
+// cycle: what `tracermon get` and scripts read, without HTTP and without the bus.
+
+#include <filesystem>
+
+#include "core/log_limiter.hpp"
+#include "poller/poll_schedule.hpp"
+#include "poller/snapshot.hpp"
+#include "protocol/register_map.hpp"
+
+namespace tracermon::sinks {
+
+class StateFileSink {
+ public:
+  StateFileSink(const protocol::RegisterMap& map, std::filesystem::path dir,
+                poller::PollIntervals intervals);
+  // Writes the merged latest view of one device. Errors are logged (rate-limited), not thrown.
+  void write(const poller::DeviceSnapshot& latest);
+
+  static std::filesystem::path file_for(const std::filesystem::path& dir, std::string_view device);
+
+ private:
+  const protocol::RegisterMap& m_map;
+  std::filesystem::path m_dir;
+  poller::PollIntervals m_intervals;
+  core::LogLimiter m_log;
+};
+
+}  // namespace tracermon::sinks

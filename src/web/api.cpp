@@ -1,0 +1,258 @@
+#include "web/api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "app/cli_common.hpp"
+#include "app/snapshot_json.hpp"
+#include "store/snapshot_store.hpp"
+#include "web/time_param.hpp"
+
+namespace tracermon::web {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+ApiResponse json_response(const ordered_json& body, int status = 200) {
+  return {status, body.dump() + "\n", "application/json"};
+}
+
+ApiResponse bad_request(const std::string& message) {
+  return json_response(ordered_json{{"error", message}}, 400);
+}
+
+std::string param(const Params& params, const std::string& key, const std::string& fallback = {}) {
+  auto it = params.find(key);
+  return it == params.end() ? fallback : it->second;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) parts.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return parts;
+}
+
+ordered_json counters_json(const poller::DeviceCounters& c) {
+  ordered_json exceptions = ordered_json::object();
+  for (const auto& [code, count] : c.exceptions)
+    exceptions[std::to_string(code)] = count;
+  return ordered_json{
+      {"cycles", c.cycles},
+      {"silent_cycles", c.silent_cycles},
+      {"requests", c.requests},
+      {"replies", c.replies},
+      {"timeouts", c.timeouts},
+      {"crc_errors", c.crc_errors},
+      {"bad_replies", c.bad_replies},
+      {"wrong_unit", c.wrong_unit},
+      {"echoes", c.echoes},
+      {"retries", c.retries},
+      {"link_errors", c.link_errors},
+      {"rejected_values", c.rejected_values},
+      {"counter_resets", c.counter_resets},
+      {"exceptions", exceptions},
+      {"latency_ms",
+       {{"last", c.latency_ms_last}, {"mean", c.latency_ms_mean}, {"max", c.latency_ms_max}}}};
+}
+
+bool known_source(const DaemonView& view, const std::string& name) {
+  for (const auto& bus : view.buses()) {
+    for (const auto& d : bus.devices) {
+      if (d.name == name || (!d.site.empty() && d.site == name)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+ApiResponse api_status(const DaemonView& view) {
+  ordered_json out = view.daemon_status ? view.daemon_status() : ordered_json::object();
+  auto buses = ordered_json::array();
+  for (const auto& bus : view.buses()) {
+    auto devices = ordered_json::array();
+    for (const auto& d : bus.devices) {
+      ordered_json device{{"name", d.name},
+                          {"id", d.unit},
+                          {"site", d.site},
+                          {"model", d.model},
+                          {"health", poller::to_string(d.health)}};
+      if (!d.identity.product_code.empty()) {
+        device["identity"] = {{"vendor", d.identity.vendor},
+                              {"product", d.identity.product_code},
+                              {"revision", d.identity.revision},
+                              {"serial", d.identity.serial}};
+      }
+      device["last_seen"] = d.last_seen.time_since_epoch().count() == 0
+                                ? ordered_json(nullptr)
+                                : ordered_json(app::rfc3339(d.last_seen));
+      device["last_error"] = d.last_error;
+      device["last_error_time"] = d.last_error_time.time_since_epoch().count() == 0
+                                      ? ordered_json(nullptr)
+                                      : ordered_json(app::rfc3339(d.last_error_time));
+      device["unsupported"] = d.unsupported;
+      device["counters"] = counters_json(d.counters);
+      devices.push_back(std::move(device));
+    }
+    buses.push_back(ordered_json{{"name", bus.name},
+                                 {"port", bus.port},
+                                 {"link_up", bus.link_up},
+                                 {"link_error", bus.link_error},
+                                 {"rounds", bus.rounds},
+                                 {"devices", std::move(devices)}});
+  }
+  out["buses"] = std::move(buses);
+  return json_response(out);
+}
+
+ApiResponse api_latest(const DaemonView& view) {
+  ordered_json out;
+  auto devices = ordered_json::object();
+  for (const auto& snapshot : view.live->devices()) {
+    devices[snapshot->device] = app::snapshot_json(*view.map, *snapshot, view.intervals);
+  }
+  out["devices"] = std::move(devices);
+  auto sites = ordered_json::object();
+  for (const auto& [name, totals] : view.live->sites())
+    sites[name] = totals;
+  out["sites"] = std::move(sites);
+  return json_response(out);
+}
+
+ApiResponse api_history(const DaemonView& view, const Params& params, std::int64_t now_ms) {
+  if (view.store == nullptr) {
+    return json_response(ordered_json{{"error", "the store is off ([store] enabled = false)"}},
+                         503);
+  }
+  auto device = param(params, "device");
+  if (device.empty()) return bad_request("device: required (a device or site name)");
+  if (!known_source(view, device)) {
+    return json_response(
+        ordered_json{{"error", fmt::format("device '{}': no such device or site", device)}}, 404);
+  }
+  auto fields = split(param(params, "fields"));
+  if (fields.empty()) return bad_request("fields: required, e.g. fields=pv_voltage,battery_soc");
+  if (fields.size() > 32) return bad_request("fields: at most 32 fields per query");
+  auto from_text = param(params, "from", "-24h");
+  auto to_text = param(params, "to", "now");
+  auto from = parse_time_param(from_text, now_ms);
+  auto to = parse_time_param(to_text, now_ms);
+  const char* forms = "allowed: now, -24h, -7d, epoch seconds or ms, RFC 3339";
+  if (!from) return bad_request(fmt::format("from: '{}' is not a time; {}", from_text, forms));
+  if (!to) return bad_request(fmt::format("to: '{}' is not a time; {}", to_text, forms));
+  if (*to <= *from) return bad_request("from must be before to");
+  int points = 500;
+  auto points_text = param(params, "points", "500");
+  auto [ptr, ec] =
+      std::from_chars(points_text.data(), points_text.data() + points_text.size(), points);
+  if (ec != std::errc{} || ptr != points_text.data() + points_text.size() || points < 1 ||
+      points > 10000) {
+    return bad_request(fmt::format("points: '{}' must be an integer 1-10000", points_text));
+  }
+  store::HistoryQuery query;
+  query.source = device;
+  query.fields = fields;
+  query.from_ms = *from;
+  query.to_ms = *to;
+  query.points = points;
+  auto agg = param(params, "agg", "mean");
+  if (agg == "mean") {
+    query.agg = store::HistoryQuery::Agg::Mean;
+  } else if (agg == "min") {
+    query.agg = store::HistoryQuery::Agg::Min;
+  } else if (agg == "max") {
+    query.agg = store::HistoryQuery::Agg::Max;
+  } else if (agg == "last") {
+    query.agg = store::HistoryQuery::Agg::Last;
+  } else {
+    return bad_request(fmt::format("agg: '{}' is not one of mean, min, max, last", agg));
+  }
+  auto history = view.store->history(query);
+  if (!history) {
+    return json_response(ordered_json{{"error", history.error().message}}, 500);
+  }
+  const auto& h = history.value();
+  ordered_json out{{"device", device},
+                   {"from", *from},
+                   {"to", *to},
+                   {"agg", agg},
+                   {"resolution", h.resolution},
+                   {"bucket_ms", h.bucket_ms},
+                   {"time", h.time_ms}};
+  auto columns = ordered_json::object();
+  for (std::size_t i = 0; i < fields.size() && i < h.columns.size(); ++i) {
+    auto column = ordered_json::array();
+    for (const auto& value : h.columns[i]) {
+      column.push_back(value ? ordered_json(*value) : ordered_json(nullptr));
+    }
+    columns[fields[i]] = std::move(column);
+  }
+  out["fields"] = std::move(columns);
+  return json_response(out);
+}
+
+ApiResponse api_energy(const DaemonView& view, const Params& params) {
+  if (view.store == nullptr) {
+    return json_response(ordered_json{{"error", "the store is off ([store] enabled = false)"}},
+                         503);
+  }
+  auto device = param(params, "device");
+  if (!device.empty() && !known_source(view, device)) {
+    return json_response(
+        ordered_json{{"error", fmt::format("device '{}': no such device or site", device)}}, 404);
+  }
+  std::vector<std::string> kinds;
+  auto period = param(params, "period");
+  if (period.empty()) {
+    kinds = {"day", "month", "year"};
+  } else if (period == "day" || period == "month" || period == "year") {
+    kinds = {period};
+  } else {
+    return bad_request(fmt::format("period: '{}' is not one of day, month, year", period));
+  }
+  auto from = param(params, "from");
+  auto to = param(params, "to");
+  ordered_json out;
+  for (const auto& kind : kinds) {
+    auto sources = ordered_json::object();
+    for (const auto& row : view.store->energy(device, kind, from, to)) {
+      sources[row.source].push_back(ordered_json{{"period", row.period},
+                                                 {"generated_kwh", row.generated_kwh},
+                                                 {"consumed_kwh", row.consumed_kwh}});
+    }
+    out[kind] = std::move(sources);
+  }
+  return json_response(out);
+}
+
+ApiResponse api_health(const DaemonView& view) {
+  // Healthy while every bus has its port and at least one device answers.
+  bool healthy = true;
+  std::string why = "ok";
+  for (const auto& bus : view.buses()) {
+    bool any = std::any_of(bus.devices.begin(), bus.devices.end(), [](const auto& d) {
+      return d.health == poller::Health::Online || d.health == poller::Health::Degraded;
+    });
+    bool polled = std::any_of(bus.devices.begin(), bus.devices.end(),
+                              [](const auto& d) { return d.health != poller::Health::Unknown; });
+    if (polled && !any) {
+      healthy = false;
+      why = fmt::format("bus {}: no device answers{}", bus.name,
+                        bus.link_error.empty() ? "" : " (" + bus.link_error + ")");
+      break;
+    }
+  }
+  return {healthy ? 200 : 503, why + "\n", "text/plain"};
+}
+
+}  // namespace tracermon::web

@@ -1,0 +1,28 @@
+#pragma once
+// The read-only HTTP API as plain functions from a request's parameters to a response, so the
+// routing (http_server.cpp) stays thin and every answer can be tested without a socket.
+
+#include <map>
+#include <string>
+
+#include "web/daemon_view.hpp"
+
+namespace tracermon::web {
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+using Params = std::multimap<std::string, std::string>;
+
+ApiResponse api_status(const DaemonView& view);
+ApiResponse api_latest(const DaemonView& view);
+// device=NAME&fields=a,b&from=T&to=T&points=N&agg=mean|min|max|last
+ApiResponse api_history(const DaemonView& view, const Params& params, std::int64_t now_ms);
+// [device=NAME]&[period=day|month|year]&[from=YYYY-MM-DD]&[to=...]
+ApiResponse api_energy(const DaemonView& view, const Params& params);
+ApiResponse api_health(const DaemonView& view);
+
+}  // namespace tracermon::web

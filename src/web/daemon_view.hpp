@@ -1,0 +1,30 @@
+#pragma once
+// What the web layer may see of the running daemon: read-only views, no handle on a bus.
+
+#include <functional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/live_state.hpp"
+#include "poller/device_status.hpp"
+#include "poller/poll_schedule.hpp"
+#include "protocol/register_map.hpp"
+
+namespace tracermon::store {
+class SnapshotStore;
+}
+
+namespace tracermon::web {
+
+struct DaemonView {
+  const protocol::RegisterMap* map = nullptr;
+  const app::LiveState* live = nullptr;
+  std::function<std::vector<poller::BusStatus>()> buses;
+  const store::SnapshotStore* store = nullptr;  // null when the store is off
+  poller::PollIntervals intervals;
+  // Daemon-wide facts for /api/v1/status: version, uptime, store state, clock jumps.
+  std::function<nlohmann::ordered_json()> daemon_status;
+};
+
+}  // namespace tracermon::web

@@ -1,0 +1,94 @@
+#include "web/http_server.hpp"
+
+#include <chrono>
+#include <httplib.h>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "web/api.hpp"
+#include "web/metrics.hpp"
+
+namespace tracermon::web {
+
+namespace {
+
+void send(httplib::Response& res, const ApiResponse& api) {
+  res.status = api.status;
+  res.set_content(api.body, api.content_type.c_str());
+  res.set_header("Cache-Control", "no-store");
+}
+
+Params params_of(const httplib::Request& req) {
+  return {req.params.begin(), req.params.end()};
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+HttpServer::HttpServer(DaemonView view)
+    : m_view(std::move(view)), m_server(std::make_unique<httplib::Server>()) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::start(const std::string& host, int port) {
+  auto& s = *m_server;
+  s.Get("/api/v1/status", [this](const auto&, auto& res) { send(res, api_status(m_view)); });
+  s.Get("/api/v1/latest", [this](const auto&, auto& res) { send(res, api_latest(m_view)); });
+  s.Get("/api/v1/history", [this](const auto& req, auto& res) {
+    send(res, api_history(m_view, params_of(req), now_ms()));
+  });
+  s.Get("/api/v1/energy",
+        [this](const auto& req, auto& res) { send(res, api_energy(m_view, params_of(req))); });
+  s.Get("/metrics", [this](const auto&, auto& res) {
+    send(res, {200, render_metrics(m_view), "text/plain; version=0.0.4"});
+  });
+  s.Get("/healthz", [this](const auto&, auto& res) { send(res, api_health(m_view)); });
+  s.set_error_handler([](const auto& req, auto& res) {
+    if (!res.body.empty()) return;
+    auto message = res.status == 404 ? fmt::format("no such path: {}", req.path)
+                                     : fmt::format("HTTP {}", res.status);
+    res.set_content(fmt::format("{{\"error\":\"{}\"}}\n", message), "application/json");
+  });
+  s.set_exception_handler([](const auto&, auto& res, std::exception_ptr error) {
+    std::string what = "internal error";
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("http: {}", what);
+    res.status = 500;
+    res.set_content(nlohmann::json{{"error", what}}.dump() + "\n", "application/json");
+  });
+  if (port == 0) {
+    m_port = s.bind_to_any_port(host);
+  } else if (s.bind_to_port(host, port)) {
+    m_port = port;
+  } else {
+    m_port = -1;
+  }
+  if (m_port <= 0) {
+    throw std::runtime_error(fmt::format(
+        "http: cannot listen on {}:{} (in use, or not an address of this machine)", host, port));
+  }
+  m_thread = std::thread([this] { m_server->listen_after_bind(); });
+}
+
+void HttpServer::stop() {
+  if (m_thread.joinable()) {
+    m_server->stop();
+    m_thread.join();
+  }
+}
+
+}  // namespace tracermon::web

@@ -1,0 +1,97 @@
+#include "web/time_param.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+namespace tracermon::web {
+
+namespace {
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || ptr != end) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> parse_relative(std::string_view text, std::int64_t now_ms) {
+  if (text.size() < 3 || text[0] != '-') return std::nullopt;
+  auto amount = parse_int(text.substr(1, text.size() - 2));
+  if (!amount || *amount < 0) return std::nullopt;
+  std::int64_t unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = 1000;
+      break;
+    case 'm':
+      unit = 60'000;
+      break;
+    case 'h':
+      unit = 3'600'000;
+      break;
+    case 'd':
+      unit = 86'400'000;
+      break;
+    case 'w':
+      unit = 7 * 86'400'000LL;
+      break;
+    case 'y':
+      unit = 365 * 86'400'000LL;
+      break;
+    default:
+      return std::nullopt;
+  }
+  return now_ms - *amount * unit;
+}
+
+std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
+  std::string s(text);
+  std::tm tm{};
+  int fraction_ms = 0;
+  if (s.size() == 10) s += "T00:00:00Z";
+  const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rest == nullptr) return std::nullopt;
+  if (*rest == '.') {
+    ++rest;
+    int digits = 0;
+    while (*rest >= '0' && *rest <= '9') {
+      if (digits < 3) fraction_ms = fraction_ms * 10 + (*rest - '0');
+      ++digits;
+      ++rest;
+    }
+    for (; digits < 3; ++digits)
+      fraction_ms *= 10;
+  }
+  long offset_s = 0;
+  if (*rest == 'Z' || *rest == 'z') {
+    ++rest;
+  } else if (*rest == '+' || *rest == '-') {
+    int hours = 0;
+    int minutes = 0;
+    if (std::sscanf(rest + 1, "%2d:%2d", &hours, &minutes) != 2) return std::nullopt;
+    offset_s = (hours * 3600L + minutes * 60L) * (*rest == '-' ? -1 : 1);
+    rest += 6;
+  } else {
+    return std::nullopt;  // a time without zone is ambiguous
+  }
+  if (*rest != '\0') return std::nullopt;
+  auto seconds = timegm(&tm) - offset_s;
+  return static_cast<std::int64_t>(seconds) * 1000 + fraction_ms;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_time_param(std::string_view text, std::int64_t now_ms) {
+  if (text == "now") return now_ms;
+  if (auto relative = parse_relative(text, now_ms)) return relative;
+  if (auto number = parse_int(text)) {
+    // Ten digits or fewer are seconds (until the year 2286), more are milliseconds.
+    return text.size() <= 10 ? *number * 1000 : *number;
+  }
+  return parse_rfc3339(text);
+}
+
+}  // namespace tracermon::web

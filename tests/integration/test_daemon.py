@@ -1,0 +1,262 @@
+"""`tracermon run` against simulated controllers: in-process (`sim:` ports) and over a pty from
+`tracermon simulate`. What a user relies on: values reach the API, the files and the history;
+faults never produce a stored value that is wrong; a dead controller costs one timeout per
+cycle; the port vanishing is survived; kill -9 leaves a readable database; wall-clock jumps
+leave history and energy sane; a one-shot read beside the daemon never becomes a second master.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+from daemon import Daemon, config_text, faketime_env, set_offset, now_ms
+from peers import TRACERMON
+from simulator import Simulator, wait_until
+
+SIM3 = "sim:ids=1,2,3&profile=tracer-an+tracer-bn+tracer-an&seed=11&turnaround-ms=3"
+
+
+class DaemonTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="tracermon-daemon-")
+        self.dir = self.tmp.name
+        self.daemons = []
+        self.sims = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            d.stop(signal.SIGKILL)
+        for s in self.sims:
+            s.stop()
+        self.tmp.cleanup()
+
+    def start(self, port, ids, **kw):
+        env = kw.pop("env", None)
+        d = Daemon(self.dir, config_text(self.dir, port, ids, **kw), env=env)
+        self.daemons.append(d)
+        return d
+
+    def wait_fields(self, d, names, field="battery_voltage", timeout=30):
+        def ready():
+            latest = d.api("/api/v1/latest")["devices"]
+            return all(n in latest and field in latest[n]["fields"] for n in names) and latest
+        return wait_until(ready, timeout)
+
+
+class ValuesReachEveryOutput(DaemonTest):
+    def test_api_files_history_get_export_metrics(self):
+        d = self.start(SIM3, [1, 2, 3], names=["east", "west", "south"])
+        self.wait_fields(d, ["east", "west", "south"])
+        latest = self.wait_fields(d, ["east"], field="generated_energy_total")
+
+        # The state file and the API show the same reading of the same cycle or a later one.
+        with open(os.path.join(self.dir, "state", "east.json")) as f:
+            state = json.load(f)
+        self.assertEqual(state["device"], "east")
+        self.assertEqual(state["fields"]["pv_rated_voltage"]["value"], 100.0)
+        self.assertEqual(latest["east"]["fields"]["pv_rated_voltage"]["value"], 100.0)
+        self.assertEqual(latest["west"]["fields"]["pv_rated_voltage"]["value"], 150.0)
+        self.assertIn(state["status"]["charging_phase"], {"no charging", "float", "boost",
+                                                          "equalize", "equalization"})
+
+        # `get` reads the state files: same value as the file at that moment, fresh.
+        out = d.run_cli("get", "east", "pv_rated_voltage", "--config", d.config)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(float(out.stdout), 100.0)
+        out = d.run_cli("get", "east", "pvvolt", "--dir", os.path.join(self.dir, "state"))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        float(out.stdout)
+        out = d.run_cli("get", "nobody", "pvvolt", "--config", d.config)
+        self.assertEqual(out.returncode, 3)
+        self.assertIn("nobody", out.stderr)
+        out = d.run_cli("get", "east", "no_such_field", "--config", d.config)
+        self.assertEqual(out.returncode, 2)
+
+        # The old tool's filesnap file, in its key order.
+        with open(os.path.join(self.dir, "ep_tracer_1.log")) as f:
+            keys = [line.split(":")[0] for line in f.read().splitlines()]
+        self.assertEqual(keys[:3], ["pvvolt", "pvamps", "bavolt"])
+
+        # Site totals from fresh values of every member.
+        site = wait_until(lambda: d.api("/api/v1/latest")["sites"].get("home"))
+        self.assertEqual(site["members"], ["east", "west", "south"])
+
+        # History: committed each second, served by /api/v1/history and `tracermon export`.
+        def history():
+            h = d.api("/api/v1/history?device=east&fields=battery_voltage,pv_voltage"
+                      "&from=-10m&to=now&points=600")
+            return h if sum(v is not None for v in h["fields"]["battery_voltage"]) >= 3 else None
+        h = wait_until(history, 30)
+        self.assertEqual(len(h["time"]), len(h["fields"]["pv_voltage"]))
+        self.assertLessEqual(len(h["time"]), 600)
+        for v in h["fields"]["battery_voltage"]:
+            if v is not None:
+                self.assertTrue(20 < v < 34, v)
+        rows = d.export("--device", "east")
+        self.assertGreaterEqual(len(rows), 3)
+        self.assertTrue(all(r["source"] == "east" for r in rows))
+        self.assertIn("battery_voltage", rows[-1]["values"])
+
+        # Metrics in the Prometheus text format.
+        status, text = d.get("/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn('tracermon_battery_voltage_volts{device="east"', text)
+        self.assertIn("# TYPE tracermon_modbus_requests_total counter", text)
+        names = [line.split(" ")[2] for line in text.splitlines() if line.startswith("# TYPE")]
+        self.assertEqual(len(names), len(set(names)), "each family declared once")
+        self.assertEqual(d.get("/healthz")[0], 200)
+
+        # Bad queries get a 4xx with a message, never a crash.
+        for path, code in [("/api/v1/history?device=east", 400),
+                           ("/api/v1/history?device=nobody&fields=x", 404),
+                           ("/api/v1/history?device=east&fields=a&from=yesterday", 400),
+                           ("/api/v1/history?device=east&fields=a&points=0", 400),
+                           ("/api/v1/energy?period=week", 400),
+                           ("/nothing", 404)]:
+            status, body = d.get(path)
+            self.assertEqual(status, code, path)
+            self.assertIn("error", json.loads(body), path)
+        self.assertEqual(d.stop(), 0)
+
+
+class FaultsAndADeadController(DaemonTest):
+    def test_faults_never_store_a_wrong_value_and_a_dead_controller_costs_one_timeout(self):
+        faults = "&fault=bad-crc=0.1&fault=garbage=0.1&fault=second-master=0.1&fault=echo=0.05"
+        # id 4 is configured but not on the bus.
+        d = self.start("sim:ids=1,2&seed=12&turnaround-ms=3" + faults, [1, 2, 4],
+                       settings="2s")
+        wait_until(lambda: d.device_status("dev1")["counters"]["cycles"] >= 12, 90)
+        dev1 = d.device_status("dev1")
+        dead = d.device_status("dev4")
+        self.assertEqual(dead["health"], "offline")
+        self.assertLessEqual(dead["counters"]["timeouts"], dead["counters"]["cycles"] + 3)
+        self.assertLess(dead["counters"]["cycles"], dev1["counters"]["cycles"])
+        c = dev1["counters"]
+        self.assertGreater(c["crc_errors"] + c["bad_replies"] + c["wrong_unit"] + c["echoes"], 0)
+        d.stop()
+        # Settings never change on their own: every stored copy equals the first.
+        rows = [r for r in d.export("--device", "dev1")]
+        self.assertGreater(len(rows), 5)
+        first = {}
+        compared = 0
+        for r in rows:
+            for k in ("battery_capacity", "boost_voltage", "float_voltage",
+                      "low_voltage_disconnect_voltage"):
+                if k in r["values"]:
+                    first.setdefault(k, r["values"][k])
+                    self.assertEqual(r["values"][k], first[k], k)
+                    compared += 1
+        self.assertGreater(compared, 10)
+        self.assertFalse(any(r["source"] == "dev4" for r in d.export()))
+
+
+class PortOverAPty(DaemonTest):
+    def test_read_beside_the_daemon_and_the_adapter_unplugged(self):
+        sim = Simulator(self.dir, ids="1,2")
+        self.sims.append(sim)
+        d = self.start(sim.pty, [1, 2])
+        self.wait_fields(d, ["dev1", "dev2"])
+        before = d.device_status("dev1")["counters"]
+
+        # A one-shot read on the same port is refused with the reason; the daemon's polling
+        # sees no collision.
+        env = dict(os.environ, TRACERMON_RUNTIME_DIR=os.path.join(self.dir, "run"))
+        out = subprocess.run([TRACERMON, "read", "1", "pvvolt", "--port", sim.pty],
+                             capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(out.returncode, 3, out.stdout)
+        self.assertIn("daemon", out.stderr)
+        self.assertIn("tracermon get", out.stderr)
+        wait_until(lambda: d.device_status("dev1")["counters"]["cycles"] >= before["cycles"] + 2)
+        after = d.device_status("dev1")["counters"]
+        self.assertEqual(after["timeouts"], before["timeouts"])
+        self.assertEqual(after["crc_errors"], before["crc_errors"])
+
+        # The USB adapter vanishes for 3 s and comes back: polling resumes on its own.
+        self.assertEqual(sim.control("unplug 3000"), "ok")
+        wait_until(lambda: not d.api("/api/v1/status")["buses"][0]["link_up"], 20)
+        unplugged_at = now_ms()
+        wait_until(lambda: d.api("/api/v1/status")["buses"][0]["link_up"], 40)
+        wait_until(lambda: d.api("/api/v1/latest")["devices"]["dev1"]["fields"]
+                   ["battery_voltage"]["time_ms"] > unplugged_at + 3000, 40)
+        self.assertIn("is back", d.log_text())
+
+
+class CrashSafety(DaemonTest):
+    def test_kill_9_leaves_a_readable_database_losing_at_most_the_commit_window(self):
+        d = self.start(SIM3, [1, 2, 3], commit="2s")
+        wait_until(lambda: len(d.export()) >= 10, 60)
+        # Kill in the middle of work: whatever was committed must be there and intact.
+        d.stop(signal.SIGKILL)
+        killed_at = now_ms()
+        db = sqlite3.connect(os.path.join(self.dir, "history.db"))
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        db.close()
+        rows = d.export()
+        newest = max(r["time_ms"] for r in rows)
+        # commit window (2 s) + one cycle (1 s) + slack for the slowest machine's cycle.
+        self.assertGreater(newest, killed_at - 2000 - 1000 - 3000)
+
+
+class Shutdown(DaemonTest):
+    def test_sigterm_commits_and_sighup_reloads(self):
+        d = self.start(SIM3, [1, 2], commit="1h")  # nothing is committed by the timer
+        self.wait_fields(d, ["dev1", "dev2"])
+        # A broken file on SIGHUP is refused and the daemon keeps going.
+        with open(d.config) as f:
+            good = f.read()
+        with open(d.config, "w") as f:
+            f.write(good.replace('name = "bus1"', 'name = "bus1"\nbogus = 1'))
+        d.send(signal.SIGHUP)
+        wait_until(lambda: "reload refused" in d.log_text())
+        self.assertIn("bogus", d.log_text())
+        # A good file with a third device is taken.
+        with open(d.config, "w") as f:
+            f.write(good + '\n  [[bus.device]]\n  id = 3\n  name = "dev3"\n')
+        d.send(signal.SIGHUP)
+        wait_until(lambda: "reloaded" in d.log_text())
+        with open(os.path.join(self.dir, "run", "daemon.json")) as f:
+            info = json.load(f)
+        d.url = info["http"].rstrip("/")
+        wait_until(lambda: "dev3" in d.api("/api/v1/latest")["devices"], 30)
+        stopped_at = now_ms()
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        rows = d.export()
+        self.assertTrue(any(r["source"] == "dev3" for r in rows))
+        self.assertGreater(max(r["time_ms"] for r in rows), stopped_at - 4000,
+                           "SIGTERM committed what the daemon held")
+
+
+class WallClockJumps(DaemonTest):
+    def test_untrusted_clock_holds_history_and_jumps_leave_energy_sane(self):
+        offset = os.path.join(self.dir, "faketime")
+        set_offset(offset, "-4000d")  # a Pi booted without RTC: the clock says 2016
+        d = self.start(SIM3 + "&speed=600", [1, 2], slow="1s", env=faketime_env(offset))
+        self.wait_fields(d, ["dev1", "dev2"])
+        self.assertEqual(d.export(), [], "nothing filed while the clock is not trusted")
+        set_offset(offset, "+0")  # NTP arrives
+        wait_until(lambda: len(d.export()) >= 4, 30)
+        set_offset(offset, "+3h")  # a jump forward...
+        wait_until(lambda: any(r["time_ms"] > now_ms() + 2 * 3600 * 1000 for r in d.export()), 30)
+        set_offset(offset, "-1h")  # ... and one back, behind rows already stored
+        wait_until(lambda: any(r["time_ms"] < now_ms() - 1800 * 1000 for r in d.export()), 30)
+        wait_until(lambda: d.api("/api/v1/status")["clock_jumps"] >= 3, 30)
+        self.assertIn("wall clock jumped", d.log_text())
+        d.stop()
+        rows = d.export()
+        self.assertTrue(all(r["time_ms"] > 1767225600000 for r in rows), "nothing under 1970/2016")
+        set_offset(offset, "+0")
+        d2 = self.start(SIM3, [1, 2])
+        energy = d2.api("/api/v1/energy?period=day")
+        for source, days in energy["day"].items():
+            for day in days:
+                self.assertGreaterEqual(day["generated_kwh"], 0, (source, day))
+                self.assertGreaterEqual(day["consumed_kwh"], 0, (source, day))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,173 @@
+// The bus worker against the in-process simulator (a `sim:` port): the same device model,
+// faults and wire timing that the pty and TCP links serve.
+
+#include "poller/bus_worker.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "sim/sim_stream.hpp"
+#include "transport/port_spec.hpp"
+
+namespace tracermon::poller {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Collects snapshots and lets a test wait for a condition on them (no sleeps).
+class Collector {
+ public:
+  void add(SnapshotPtr s) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_all.push_back(std::move(s));
+    }
+    m_changed.notify_all();
+  }
+  // Waits until `done(snapshots)` holds; false after `limit` of real time (a hang).
+  template <typename Pred>
+  bool wait(Pred done, std::chrono::seconds limit = std::chrono::seconds(60)) {
+    std::unique_lock lock(m_mutex);
+    return m_changed.wait_for(lock, limit, [&] { return done(m_all); });
+  }
+  std::vector<SnapshotPtr> all() {
+    std::lock_guard lock(m_mutex);
+    return m_all;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::vector<SnapshotPtr> m_all;
+};
+
+std::size_t count_for(const std::vector<SnapshotPtr>& all, const std::string& device) {
+  return static_cast<std::size_t>(std::count_if(
+      all.begin(), all.end(), [&](const SnapshotPtr& s) { return s->device == device; }));
+}
+
+BusSetup setup_for(const std::string& sim_options, std::vector<std::uint8_t> units) {
+  sim::register_sim_ports();
+  BusSetup setup;
+  setup.name = "test";
+  setup.port = transport::parse_port("sim:" + sim_options);
+  setup.client.timeout = milliseconds(100);
+  setup.client.gap = milliseconds(2);
+  setup.client.retries = 1;
+  setup.intervals = {milliseconds(200), milliseconds(1000), milliseconds(300), 4};
+  for (auto u : units)
+    setup.devices.push_back({u, "dev" + std::to_string(u), "site", ""});
+  return setup;
+}
+
+const protocol::RegisterMap& map() {
+  return protocol::RegisterMap::builtin();
+}
+
+TEST(BusWorker, PollsEveryDeviceAndPublishesDecodedValuesWithTheirReadTimes) {
+  Collector got;
+  ClockWatch clock;
+  BusWorker worker(setup_for("ids=1,2&profile=tracer-an+tracer-bn&seed=3&turnaround-ms=2", {1, 2}),
+                   map(), clock, [&](SnapshotPtr s) { got.add(std::move(s)); });
+  worker.start();
+  ASSERT_TRUE(got.wait(
+      [](const auto& all) { return count_for(all, "dev1") >= 2 && count_for(all, "dev2") >= 2; }));
+  worker.stop();
+  auto first = got.all().front();
+  EXPECT_EQ(first->health, Health::Online);
+  EXPECT_TRUE(first->missing.empty() ||
+              std::all_of(first->missing.begin(), first->missing.end(),
+                          [](const MissingField& m) { return m.why == Missing::Unsupported; }));
+  // Rated data as the profiles define it: a Tracer AN is a 100 V unit, a BN a 150 V unit.
+  std::map<std::string, double> rated;
+  for (const auto& s : got.all()) {
+    if (auto v = s->value(map(), "pv_rated_voltage")) rated[s->device] = *v;
+    for (const auto& f : s->fields) {
+      EXPECT_NE(f.read_at, SteadyTime{});
+      EXPECT_LE(f.read_at, s->steady);
+    }
+  }
+  EXPECT_DOUBLE_EQ(rated["dev1"], 100.0);
+  EXPECT_DOUBLE_EQ(rated["dev2"], 150.0);
+  auto status = worker.status();
+  ASSERT_EQ(status.devices.size(), 2U);
+  EXPECT_TRUE(status.link_up);
+  EXPECT_GT(status.devices[0].counters.requests, 0U);
+  EXPECT_EQ(status.devices[0].counters.timeouts, 0U);
+  EXPECT_EQ(status.devices[0].model, "Tracer3210AN") << "from Read Device Identification";
+}
+
+TEST(BusWorker, ADeadControllerCostsAtMostOneTimeoutPerCycleAndDoesNotStallTheOthers) {
+  Collector got;
+  ClockWatch clock;
+  // id 3 is configured but absent.
+  BusWorker worker(setup_for("ids=1,2&seed=4&turnaround-ms=2", {1, 2, 3}), map(), clock,
+                   [&](SnapshotPtr s) { got.add(std::move(s)); });
+  worker.start();
+  ASSERT_TRUE(got.wait([](const auto& all) { return count_for(all, "dev1") >= 25; }));
+  worker.stop();
+  auto status = worker.status();
+  const auto& dead = status.devices[2];
+  EXPECT_EQ(dead.health, Health::Offline);
+  // The first cycle may spend (1 + retries) x 2 blocks; every later try is one probe.
+  EXPECT_LE(dead.counters.timeouts, dead.counters.cycles + 3);
+  EXPECT_LT(dead.counters.cycles, status.devices[0].counters.cycles)
+      << "a silent device is skipped for growing numbers of cycles";
+  EXPECT_EQ(status.devices[0].counters.timeouts, 0U);
+  for (const auto& s : got.all()) {
+    if (s->device == "dev3") {
+      EXPECT_TRUE(s->fields.empty()) << "nothing is made up";
+    }
+  }
+}
+
+TEST(BusWorker, FaultsOnTheWireNeverChangeAValue) {
+  Collector got;
+  ClockWatch clock;
+  // Settings never change on their own: read every 300 ms through heavy faults, every value
+  // that is published must be the same as the first.
+  BusWorker worker(setup_for("ids=1&seed=5&turnaround-ms=2&fault=bad-crc=0.15&fault=garbage=0.15&"
+                             "fault=wrong-id=0.1&fault=truncated=0.1&fault=echo=0.1",
+                             {1}),
+                   map(), clock, [&](SnapshotPtr s) { got.add(std::move(s)); });
+  worker.start();
+  ASSERT_TRUE(got.wait([](const auto& all) { return all.size() >= 12; }));
+  worker.stop();
+  std::map<protocol::FieldId, std::int64_t> first;
+  std::size_t compared = 0;
+  for (const auto& s : got.all()) {
+    for (const auto& f : s->fields) {
+      if (map().field(f.id).poll != protocol::PollClass::Settings) continue;
+      auto [it, fresh] = first.try_emplace(f.id, f.raw);
+      if (!fresh) {
+        EXPECT_EQ(f.raw, it->second) << map().field(f.id).name;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 50U);
+  auto c = worker.status().devices[0].counters;
+  EXPECT_GT(c.crc_errors + c.bad_replies + c.wrong_unit + c.echoes, 0U)
+      << "the faults happened and were counted";
+  EXPECT_GT(c.retries, 0U);
+}
+
+TEST(BusWorker, OneShotReadsGoThroughTheQueueBetweenPolls) {
+  Collector got;
+  ClockWatch clock;
+  BusWorker worker(setup_for("ids=1&seed=6&turnaround-ms=2", {1}), map(), clock,
+                   [&](SnapshotPtr s) { got.add(std::move(s)); });
+  worker.start();
+  auto id = map().find("battery_rated_voltage")->id;
+  auto reading = worker.read(1, {id}).get();
+  worker.stop();
+  ASSERT_EQ(reading.values.size(), 1U);
+  EXPECT_EQ(reading.values[0].raw, 2400) << "the AN profile is a 24 V unit";
+}
+
+}  // namespace
+}  // namespace tracermon::poller
