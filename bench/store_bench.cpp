@@ -11,19 +11,17 @@
 //     counts in them are smaller), in seconds instead of the hours a year of 5 s samples takes.
 // Run: build/bench/store_bench [directory on the disk to measure, default /var/tmp]
 
-#include <stdlib.h>
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <string>
-#include <vector>
-
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
 
 #include "store/snapshot_store.hpp"
 
@@ -45,13 +43,17 @@ double seconds_since(Clock::time_point start) {
 const std::vector<std::string>& field_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (int i = 0; i < k_fields; ++i) out.push_back("field_" + std::to_string(i) + "_name");
+    for (int i = 0; i < k_fields; ++i) {
+      out.push_back("field_" + std::to_string(i) + "_name");
+    }
     return out;
   }();
   return names;
 }
 
-double round2(double v) { return std::round(v * 100) / 100; }
+double round2(double v) {
+  return std::round(v * 100) / 100;
+}
 
 // Smooth synthetic values of one controller: 12 measured values following the sun with a
 // little noise (voltages, currents, powers), 4 temperatures, 10 energy counters that grow,
@@ -167,13 +169,13 @@ void ingest_and_size(const std::filesystem::path& dir) {
               static_cast<double>(size) / static_cast<double>(values));
   auto raw = table_bytes(path, "samples");
   if (raw > 0) {
-    std::printf("  raw samples table %.2f MB: %.2f bytes per value; rollups: minute %.2f MB, "
-                "hour %.2f MB, day %.3f MB\n",
-                static_cast<double>(raw) / 1e6,
-                static_cast<double>(raw) / static_cast<double>(values),
-                static_cast<double>(table_bytes(path, "rollup_minute")) / 1e6,
-                static_cast<double>(table_bytes(path, "rollup_hour")) / 1e6,
-                static_cast<double>(table_bytes(path, "rollup_day")) / 1e6);
+    std::printf(
+        "  raw samples table %.2f MB: %.2f bytes per value; rollups: minute %.2f MB, "
+        "hour %.2f MB, day %.3f MB\n",
+        static_cast<double>(raw) / 1e6, static_cast<double>(raw) / static_cast<double>(values),
+        static_cast<double>(table_bytes(path, "rollup_minute")) / 1e6,
+        static_cast<double>(table_bytes(path, "rollup_hour")) / 1e6,
+        static_cast<double>(table_bytes(path, "rollup_day")) / 1e6);
   }
 }
 
@@ -192,11 +194,12 @@ void disk_writes(const std::filesystem::path& dir) {
   std::printf("  %.1f MB written per day (%.1f kB per commit) for %llu values\n",
               static_cast<double>(written) / 1e6, static_cast<double>(written) / 2880 / 1e3,
               static_cast<unsigned long long>(values));
-  std::printf("  = %.1f x the values as 8-byte doubles (%.1f MB), %.1f x the stored data "
-              "(file growth %.2f MB)\n",
-              static_cast<double>(written) / as_doubles, as_doubles / 1e6,
-              static_cast<double>(written) / static_cast<double>(growth),
-              static_cast<double>(growth) / 1e6);
+  std::printf(
+      "  = %.1f x the values as 8-byte doubles (%.1f MB), %.1f x the stored data "
+      "(file growth %.2f MB)\n",
+      static_cast<double>(written) / as_doubles, as_doubles / 1e6,
+      static_cast<double>(written) / static_cast<double>(growth),
+      static_cast<double>(growth) / 1e6);
 }
 
 void queries(const std::filesystem::path& dir) {
@@ -204,26 +207,31 @@ void queries(const std::filesystem::path& dir) {
   store::SnapshotStore store(options_at(path));
   auto start = Clock::now();
   auto values = ingest(store, k_start, 365, 600'000, k_day);
-  std::printf("one year at 10 min in daily commits: %.1f s for %llu values\n",
-              seconds_since(start), static_cast<unsigned long long>(values));
+  std::printf("one year at 10 min in daily commits: %.1f s for %llu values\n", seconds_since(start),
+              static_cast<unsigned long long>(values));
   auto time_query = [&](const char* what, std::int64_t range_ms) {
-    store::HistoryQuery query{"bus1-2", {"field_5_name"}, k_start + 365 * k_day - range_ms,
-                              k_start + 365 * k_day, 500};
+    store::HistoryQuery query{
+        "bus1-2", {"field_5_name"}, k_start + 365 * k_day - range_ms, k_start + 365 * k_day, 500};
     auto first = Clock::now();
     auto result = store.history(query);
     double cold = seconds_since(first) * 1000;
     constexpr int k_runs = 10;
     auto repeated = Clock::now();
-    for (int i = 0; i < k_runs; ++i) result = store.history(query);
+    for (int i = 0; i < k_runs; ++i) {
+      result = store.history(query);
+    }
     double warm = seconds_since(repeated) * 1000 / k_runs;
     if (!result) {
       std::printf("  %s: %s\n", what, result.error().describe().c_str());
       return;
     }
     std::size_t filled = 0;
-    for (const auto& v : result.value().columns[0]) filled += v.has_value() ? 1 : 0;
-    std::printf("  %-8s %3zu points from %-6s rollups of %6.0f s: first %.2f ms, then %.2f ms\n",
-                what, filled, result.value().resolution.c_str(),
+    for (const auto& v : result.value().columns[0]) {
+      filled += v.has_value() ? 1 : 0;
+    }
+    const auto& resolution = result.value().resolution;
+    std::printf("  %-8s %3zu points from %s %-7s of %6.0f s: first %.2f ms, then %.2f ms\n", what,
+                filled, resolution.c_str(), resolution == "raw" ? "samples" : "rollups",
                 static_cast<double>(result.value().bucket_ms) / 1000, cold, warm);
   };
   std::printf("history of one field, 500 points:\n");

@@ -63,7 +63,7 @@ core::UniqueFd lock_runtime_dir(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Daemon::Daemon(DaemonConfig config)
+Daemon::Daemon(DaemonConfig config, int demo_history_days)
     : m_config(std::move(config)), m_map(protocol::RegisterMap::builtin()) {
   m_started = steady_clock::now();
   m_last_commit = m_started;
@@ -118,6 +118,7 @@ Daemon::Daemon(DaemonConfig config)
     m_sites.push_back(std::move(site));
   for (const auto& site : m_sites)
     m_site_of_last_member[site.members.back()] = &site;
+  if (demo_history_days > 0) fill_demo_history(demo_history_days);
 
   for (const auto& bus : m_config.buses) {
     m_workers.push_back(
@@ -369,7 +370,7 @@ void configure_logging(const DaemonConfig& config) {
 
 }  // namespace
 
-int run_daemon(const std::filesystem::path& config_file) {
+int run_daemon(const std::filesystem::path& config_file, int demo_history_days) {
   // Signals are taken synchronously on this thread; every thread started later inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
@@ -380,7 +381,7 @@ int run_daemon(const std::filesystem::path& config_file) {
 
   auto config = load_config(config_file);
   configure_logging(config);
-  auto daemon = std::make_unique<Daemon>(config);
+  auto daemon = std::make_unique<Daemon>(config, demo_history_days);
   daemon->start();
   sd_notify(0, "READY=1");
   std::uint64_t watchdog_usec = 0;

@@ -25,7 +25,9 @@ namespace tracermon::app {
 
 class Daemon {
  public:
-  explicit Daemon(DaemonConfig config);
+  // `demo_history_days` > 0: before polling starts, fill an empty store with that many days of
+  // history from the simulated buses (`sim:` ports), which then go on from there live.
+  explicit Daemon(DaemonConfig config, int demo_history_days = 0);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -38,6 +40,7 @@ class Daemon {
 
   [[nodiscard]] const DaemonConfig& config() const { return m_config; }
   [[nodiscard]] int http_port() const { return m_http ? m_http->port() : 0; }
+  [[nodiscard]] std::vector<poller::BusStatus> bus_statuses() const;
 
  private:
   struct Site {
@@ -46,11 +49,11 @@ class Daemon {
   };
 
   void on_snapshot(const poller::SnapshotPtr& cycle);
+  void fill_demo_history(int days);  // demo_history.cpp
   void update_site(const Site& site);
   void observe_energy(const poller::DeviceSnapshot& cycle);
   void save_energy();
   void write_runtime_file();
-  [[nodiscard]] std::vector<poller::BusStatus> bus_statuses() const;
   [[nodiscard]] nlohmann::ordered_json daemon_status() const;
   [[nodiscard]] poller::PollIntervals intervals() const;
 
@@ -77,6 +80,6 @@ class Daemon {
 
 // Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration file (a bad file is
 // reported and the running configuration kept). Returns the exit status.
-int run_daemon(const std::filesystem::path& config_file);
+int run_daemon(const std::filesystem::path& config_file, int demo_history_days = 0);
 
 }  // namespace tracermon::app

@@ -135,10 +135,27 @@ void SimulatedBus::advance() {
   advance_locked();
 }
 
+void SimulatedBus::run_for(double seconds) {
+  std::lock_guard lock(m_mutex);
+  advance_locked();
+  step_locked(seconds);
+}
+
+std::optional<Bytes> SimulatedBus::request(std::uint8_t unit, std::span<const std::uint8_t> pdu) {
+  std::lock_guard lock(m_mutex);
+  Member* m = find(unit);
+  if (m == nullptr) return std::nullopt;
+  return m->controller->handle(pdu, m_options.max_registers);
+}
+
 void SimulatedBus::advance_locked() {
   auto now = std::chrono::steady_clock::now();
   double seconds = std::chrono::duration<double>(now - m_last_advance).count() * m_options.speed;
   m_last_advance = now;
+  step_locked(seconds);
+}
+
+void SimulatedBus::step_locked(double seconds) {
   while (seconds > 0) {
     double chunk = std::min(seconds, k_max_chunk_seconds);
     seconds -= chunk;

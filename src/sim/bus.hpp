@@ -39,6 +39,8 @@ struct BusOptions {
   std::optional<ClockSeconds> start;
   FaultSettings faults;
   std::map<std::uint8_t, double> drift_ppm;
+  // sim: ports only: replies without wire time (benchmarks of the host side, the demo history).
+  bool instant = false;
 };
 
 // What goes back on the wire for one request.
@@ -64,6 +66,11 @@ class SimulatedBus {
   bool set_drift(std::uint8_t unit, double ppm);
   // Runs the physics up to now (links call it on every request; the ticker of a quiet bus).
   void advance();
+  // Runs the physics `seconds` of simulated time ahead at once, however long that is in real
+  // time (the demo's history is made this way), then goes on from there in real time.
+  void run_for(double seconds);
+  // A controller's reply PDU without wire, timing or faults; nullopt for an absent id.
+  std::optional<protocol::Bytes> request(std::uint8_t unit, std::span<const std::uint8_t> pdu);
   // Counters and state, for the control channel and tests.
   [[nodiscard]] nlohmann::json status() const;
   // Time on the wire for `bytes` bytes at the bus's baud (10 bits a character).
@@ -80,6 +87,7 @@ class SimulatedBus {
   };
   Member* find(std::uint8_t unit);
   void advance_locked();
+  void step_locked(double seconds);
   // The controller's reply to one PDU, with the PDU-level faults applied; nullopt: silence.
   std::optional<protocol::Bytes> answer(Member& m, std::span<const std::uint8_t> pdu,
                                         std::optional<Fault> fault);

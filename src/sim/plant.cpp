@@ -251,7 +251,8 @@ void Plant::integrate(double dt) {
     r.charging_current = charge * share;
     r.charging_power = r.charging_current * v;
     r.battery_voltage = v;
-    r.battery_net_current = net;
+    // Each controller measures only its own current: its charge minus its own load.
+    r.battery_net_current = r.charging_current - r.load_current;
     r.soc = static_cast<int>(std::lround(m_soc * 100.0));
     r.load_voltage = r.load_on ? v : 0.0;
     r.load_power = r.load_current * v;

@@ -146,6 +146,40 @@ class SimStream : public transport::ByteStream {
   bool m_open = false;
 };
 
+// A stream that answers at once, with no wire time: for running a simulated bus faster than
+// real time (the demo's history). Faults still apply if the bus has any.
+class InstantSimStream : public transport::ByteStream {
+ public:
+  explicit InstantSimStream(std::shared_ptr<SimulatedBus> bus) : m_bus(std::move(bus)) {}
+  core::Status open(transport::Deadline) override {
+    m_open = true;
+    return core::Ok{};
+  }
+  void close() override {
+    m_open = false;
+    m_reply.clear();
+  }
+  [[nodiscard]] bool is_open() const override { return m_open; }
+  core::Status write_all(std::span<const std::uint8_t> bytes, transport::Deadline) override {
+    auto t = m_bus->on_rtu_frame(bytes);
+    m_reply.insert(m_reply.end(), t.bytes.begin(), t.bytes.end());
+    return core::Ok{};
+  }
+  core::Status read_some(transport::Bytes& out, transport::Deadline) override {
+    if (m_reply.empty()) return core::Error{core::ErrorKind::Timeout, "no reply"};
+    out.insert(out.end(), m_reply.begin(), m_reply.end());
+    m_reply.clear();
+    return core::Ok{};
+  }
+  void discard_input() override { m_reply.clear(); }
+  [[nodiscard]] std::string describe() const override { return "simulated bus (instant)"; }
+
+ private:
+  std::shared_ptr<SimulatedBus> m_bus;
+  transport::Bytes m_reply;
+  bool m_open = false;
+};
+
 }  // namespace
 
 ClockSeconds parse_start_time(std::string_view text) {
@@ -205,10 +239,12 @@ BusOptions parse_sim_options(std::string_view text) {
       o.start = parse_start_time(value);
     } else if (key == "fault") {
       apply_fault_option(o.faults, value);
+    } else if (key == "instant") {
+      o.instant = number(value, key, 0, 1) != 0;
     } else {
       throw std::invalid_argument(
           fmt::format("unknown sim option '{}' (allowed: ids, profile, seed, speed, max-registers, "
-                      "turnaround-ms, shared-battery, cloudiness, start, fault)",
+                      "turnaround-ms, shared-battery, cloudiness, start, fault, instant)",
                       key));
     }
     if (amp == std::string_view::npos) break;
@@ -217,10 +253,31 @@ BusOptions parse_sim_options(std::string_view text) {
   return o;
 }
 
+namespace {
+struct BusRegistry {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<SimulatedBus>, std::less<>> buses;
+};
+BusRegistry& registry() {
+  static BusRegistry instance;
+  return instance;
+}
+}  // namespace
+
+std::unique_ptr<transport::ByteStream> make_instant_stream(std::shared_ptr<SimulatedBus> bus) {
+  return std::make_unique<InstantSimStream>(std::move(bus));
+}
+
+void install_shared_bus(std::string_view options, std::shared_ptr<SimulatedBus> bus) {
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.buses.insert_or_assign(std::string(options), std::move(bus));
+}
+
 std::shared_ptr<SimulatedBus> shared_bus(std::string_view options) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<SimulatedBus>, std::less<>> buses;
-  std::lock_guard lock(mutex);
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto& buses = r.buses;
   auto it = buses.find(options);
   if (it != buses.end()) return it->second;
   auto bus = std::make_shared<SimulatedBus>(parse_sim_options(options));
@@ -230,8 +287,10 @@ std::shared_ptr<SimulatedBus> shared_bus(std::string_view options) {
 
 void register_sim_ports() {
   transport::set_simulated_stream_factory([](const transport::PortSpec& port) {
+    auto bus = shared_bus(port.path);
+    if (bus->options().instant) return make_instant_stream(bus);
     return std::unique_ptr<transport::ByteStream>(
-        std::make_unique<SimStream>(shared_bus(port.path), port.to_string()));
+        std::make_unique<SimStream>(bus, port.to_string()));
   });
 }
 

@@ -1,11 +1,12 @@
 // HistoryReader::export_range: raw samples as CSV or JSON lines.
 
-#include <fmt/format.h>
-
 #include <chrono>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "store/history_reader.hpp"
+#include "store/row_key.hpp"
 
 namespace tracermon::store {
 namespace {
@@ -25,8 +26,8 @@ std::string iso_time(std::int64_t time_ms) {
 
 // The stored value exactly: 12, 12.5, -0.03, 123456.78.
 std::string decimal(std::int64_t centi) {
-  std::uint64_t magnitude = centi < 0 ? 0 - static_cast<std::uint64_t>(centi)
-                                      : static_cast<std::uint64_t>(centi);
+  std::uint64_t magnitude =
+      centi < 0 ? 0 - static_cast<std::uint64_t>(centi) : static_cast<std::uint64_t>(centi);
   std::string text = fmt::format("{}{}", centi < 0 ? "-" : "", magnitude / 100);
   auto fraction = magnitude % 100;
   if (fraction % 10 != 0) {
@@ -89,10 +90,11 @@ core::Status HistoryReader::export_range(std::string_view source, std::int64_t f
   }
 
   Statement select(m_db.get(),
-                   "SELECT t, source, data FROM samples WHERE t >= ?1 AND t < ?2 "
-                   "AND (?3 IS NULL OR source = ?3) ORDER BY t, source");
-  select.bind(1, from_ms);
-  select.bind(2, to_ms);
+                   fmt::format("SELECT id, data FROM samples WHERE id >= ?1 AND id < ?2 "
+                               "AND (?3 IS NULL OR (id & {}) = ?3) ORDER BY id",
+                               k_source_slots - 1));
+  select.bind(1, row_key(from_ms, 0));
+  select.bind(2, row_key(to_ms, 0));
   if (only) select.bind(3, *only);
   if (format == ExportFormat::Csv) out << "time,source,field,value\n";
   std::vector<FieldValue> values;
@@ -100,10 +102,10 @@ core::Status HistoryReader::export_range(std::string_view source, std::int64_t f
     auto row = select.step();
     if (!row) return row.error();
     if (!row.value()) break;
-    if (!decode_sample(select.column_blob(2), values)) continue;
-    auto time_ms = select.column_int(0);
+    if (!decode_sample(select.column_blob(1), values)) continue;
+    auto time_ms = key_time(select.column_int(0));
     auto time = iso_time(time_ms);
-    const auto& name = source_names[select.column_int(1)];
+    const auto& name = source_names[key_source(select.column_int(0))];
     if (format == ExportFormat::Csv) {
       auto prefix = fmt::format("{},{},", time, csv_cell(name));
       for (const auto& v : values) {

@@ -1,15 +1,18 @@
 // HistoryReader::history: buckets for charts, from raw samples or a rollup.
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "store/history_reader.hpp"
+#include "store/row_key.hpp"
 
 namespace tracermon::store {
 namespace {
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
 
 }  // namespace
 
@@ -74,21 +77,23 @@ core::Result<History> HistoryReader::history(const HistoryQuery& query) {
   std::vector<FieldValue> values;
   std::vector<FieldAggregate> aggregates;
   auto& select = m_range[static_cast<int>(level)];
-  select.bind(1, start);
-  select.bind(2, query.to_ms);
+  select.bind(1, row_key(start, 0));
+  select.bind(2, row_key(query.to_ms, 0));
   select.bind(3, *source);
   for (;;) {
     auto row = select.step();
     if (!row) return row.error();
     if (!row.value()) break;
-    auto bucket = static_cast<std::size_t>((select.column_int(0) - start) / width);
+    auto bucket = static_cast<std::size_t>((key_time(select.column_int(0)) - start) / width);
     auto blob = select.column_blob(1);
     // Both lists are sorted by field id: one merge pass per row.
     auto w = wanted.begin();
     if (level == Level::Raw) {
       if (!decode_sample(blob, values)) continue;
       for (const auto& v : values) {
-        while (w != wanted.end() && w->first < v.field) ++w;
+        while (w != wanted.end() && w->first < v.field) {
+          ++w;
+        }
         for (auto m = w; m != wanted.end() && m->first == v.field; ++m) {
           at(bucket, m->second).add(v.centi);
         }
@@ -96,7 +101,9 @@ core::Result<History> HistoryReader::history(const HistoryQuery& query) {
     } else {
       if (!decode_rollup(blob, aggregates)) continue;
       for (const auto& a : aggregates) {
-        while (w != wanted.end() && w->first < a.field) ++w;
+        while (w != wanted.end() && w->first < a.field) {
+          ++w;
+        }
         for (auto m = w; m != wanted.end() && m->first == a.field; ++m) {
           at(bucket, m->second).merge(a);
         }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "store/row_key.hpp"
+
 namespace tracermon::store {
 
 HistoryReader::HistoryReader(const std::filesystem::path& path) : m_db(path, false) {
@@ -10,11 +12,11 @@ HistoryReader::HistoryReader(const std::filesystem::path& path) : m_db(path, fal
   m_field_id = Statement(m_db.get(), "SELECT id FROM fields WHERE name = ?1");
   for (int i = 0; i < 4; ++i) {
     auto table = level_table(static_cast<Level>(i));
-    m_earliest[i] = Statement(m_db.get(), fmt::format("SELECT min(t) FROM {}", table));
-    m_range[i] = Statement(
-        m_db.get(),
-        fmt::format("SELECT t, data FROM {} WHERE t >= ?1 AND t < ?2 AND source = ?3 ORDER BY t",
-                    table));
+    m_earliest[i] = Statement(m_db.get(), fmt::format("SELECT min(id) FROM {}", table));
+    m_range[i] =
+        Statement(m_db.get(), fmt::format("SELECT id, data FROM {} WHERE id >= ?1 AND id < ?2 "
+                                          "AND (id & {}) = ?3 ORDER BY id",
+                                          table, k_source_slots - 1));
   }
 }
 
@@ -41,7 +43,7 @@ std::optional<std::int64_t> HistoryReader::earliest(Level level) {
   auto row = statement.step();
   if (!row || !row.value()) return std::nullopt;
   std::optional<std::int64_t> t;
-  if (!statement.column_is_null(0)) t = statement.column_int(0);
+  if (!statement.column_is_null(0)) t = key_time(statement.column_int(0));
   statement.reset();
   return t;
 }

@@ -1,11 +1,12 @@
 #include "store/history_writer.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cctype>
 #include <system_error>
 
+#include <fmt/format.h>
+
+#include "store/row_key.hpp"
 #include "store/schema.hpp"
 #include "store/store_error.hpp"
 
@@ -40,8 +41,7 @@ bool valid_period(std::string_view period) {
     case 7:
       return digits(0, 4) && period[4] == '-' && digits(5, 2);
     case 10:
-      return digits(0, 4) && period[4] == '-' && digits(5, 2) && period[7] == '-' &&
-             digits(8, 2);
+      return digits(0, 4) && period[4] == '-' && digits(5, 2) && period[7] == '-' && digits(8, 2);
     default:
       return false;
   }
@@ -76,18 +76,31 @@ Database& configured(Database& db, const StoreOptions& options) {
   return db;
 }
 
+Level next(Level level) {
+  return static_cast<Level>(static_cast<int>(level) + 1);
+}
+
 }  // namespace
+
+// A pending minute bucket is marked by its hour, so that the mark changes once an hour.
+HistoryWriter::BucketKey HistoryWriter::mark_of(const BucketKey& key) {
+  auto [level, source, start] = key;
+  if (level == Level::Minute) return {level, source, floor_to(start, k_hour_ms)};
+  return key;
+}
 
 Retention effective_retention(const StoreOptions& options) {
   auto check = [](int days, const char* name) {
     if (days < 0) {
-      throw StoreError(fmt::format("store option {} is {}: must be 0 (forever) or more days",
-                                   name, days));
+      throw StoreError(
+          fmt::format("store option {} is {}: must be 0 (forever) or more days", name, days));
     }
     return days;
   };
   // Each coarser level is recomputed from the finer one, so it must not lose data first.
-  auto at_least = [](int finer, int days) { return finer == 0 || days == 0 ? 0 : std::max(finer, days); };
+  auto at_least = [](int finer, int days) {
+    return finer == 0 || days == 0 ? 0 : std::max(finer, days);
+  };
   Retention r;
   r.raw_days = check(options.raw_days, "raw_days");
   r.minute_days = at_least(r.raw_days, check(options.minute_days, "minute_days"));
@@ -113,7 +126,7 @@ HistoryWriter::HistoryWriter(const StoreOptions& options)
       m_db(prepared_path(options.path), false),
       m_rollups(configured(m_db, options)) {
   m_insert_sample =
-      Statement(m_db.get(), "INSERT OR REPLACE INTO samples(t, source, data) VALUES(?1, ?2, ?3)");
+      Statement(m_db.get(), "INSERT OR REPLACE INTO samples(id, data) VALUES(?1, ?2)");
   m_insert_source = Statement(m_db.get(), "INSERT INTO sources(name) VALUES(?1)");
   m_insert_field = Statement(m_db.get(), "INSERT INTO fields(name) VALUES(?1)");
   m_insert_source_field =
@@ -124,8 +137,7 @@ HistoryWriter::HistoryWriter(const StoreOptions& options)
   m_upsert_energy = Statement(m_db.get(),
                               "INSERT OR REPLACE INTO energy(source, period, generated_kwh, "
                               "consumed_kwh) VALUES(?1, ?2, ?3, ?4)");
-  m_upsert_state =
-      Statement(m_db.get(), "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
+  m_upsert_state = Statement(m_db.get(), "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
 
   auto what = fmt::format("cannot read history database {}", options.path.string());
   auto load = [&](std::string_view sql, auto&& use) {
@@ -145,13 +157,19 @@ HistoryWriter::HistoryWriter(const StoreOptions& options)
   load("SELECT source, field FROM source_fields", [&](Statement& s) {
     m_source_fields.emplace(s.column_int(0), static_cast<std::uint32_t>(s.column_int(1)));
   });
-  // Open hour/day buckets that a power cut left stale: the first write recomputes them.
+  // Open buckets that a power cut left stale: the first write recomputes them.
   load("SELECT level, source, t FROM rollup_pending", [&](Statement& s) {
     auto level = s.column_int(0);
-    if (level < static_cast<int>(Level::Hour) || level > static_cast<int>(Level::Day)) return;
-    BucketKey key{static_cast<Level>(level), s.column_int(1), s.column_int(2)};
-    m_deferred.insert(key);
-    m_marked.insert(key);
+    if (level < static_cast<int>(Level::Minute) || level > static_cast<int>(Level::Day)) return;
+    BucketKey mark{static_cast<Level>(level), s.column_int(1), s.column_int(2)};
+    m_marked.insert(mark);
+    if (std::get<0>(mark) != Level::Minute) {
+      m_deferred.insert(mark);
+      return;
+    }
+    for (std::int64_t minute = 0; minute < k_hour_ms; minute += k_minute_ms) {
+      m_deferred.emplace(Level::Minute, std::get<1>(mark), std::get<2>(mark) + minute);
+    }
   });
 }
 
@@ -160,6 +178,11 @@ core::Result<std::int64_t> HistoryWriter::source_id(const std::string& name, Pen
   m_insert_source.bind(1, name);
   if (auto status = m_insert_source.run(); !status) return status.error();
   auto id = sqlite3_last_insert_rowid(m_db.get());
+  if (id >= k_source_slots) {
+    return core::Error{core::ErrorKind::InvalidArgument,
+                       fmt::format("history database: source '{}' is one too many (at most {})",
+                                   name, k_source_slots - 1)};
+  }
   m_source_ids.emplace(name, id);
   pending.new_sources.push_back(name);
   return id;
@@ -187,9 +210,15 @@ core::Result<std::size_t> HistoryWriter::write(std::span<const Record> batch, bo
   if (status) status = transaction.commit();
   if (!status) {
     // The transaction is rolled back: forget the ids it created.
-    for (const auto& name : pending.new_sources) m_source_ids.erase(name);
-    for (const auto& name : pending.new_fields) m_field_ids.erase(name);
-    for (const auto& pair : pending.new_source_fields) m_source_fields.erase(pair);
+    for (const auto& name : pending.new_sources) {
+      m_source_ids.erase(name);
+    }
+    for (const auto& name : pending.new_fields) {
+      m_field_ids.erase(name);
+    }
+    for (const auto& pair : pending.new_source_fields) {
+      m_source_fields.erase(pair);
+    }
     return status.error();
   }
   m_latest = std::move(pending.latest);
@@ -204,7 +233,8 @@ core::Status HistoryWriter::write_in_transaction(std::span<const Record> batch, 
   std::set<std::pair<std::int64_t, std::int64_t>> dirty_minutes;
   std::optional<std::int64_t> newest;
   for (const auto& record : batch) {
-    if (record.time_ms < m_raw_cutoff) {
+    if (record.time_ms < m_raw_cutoff || record.time_ms < -k_max_abs_time_ms ||
+        record.time_ms > k_max_abs_time_ms) {
       ++pending.too_old;
       continue;
     }
@@ -220,10 +250,9 @@ core::Status HistoryWriter::write_in_transaction(std::span<const Record> batch, 
     // Ascending ids; of a field given twice the later value wins.
     std::stable_sort(m_values.begin(), m_values.end(),
                      [](const FieldValue& a, const FieldValue& b) { return a.field < b.field; });
-    auto last_of_each = std::unique(m_values.rbegin(), m_values.rend(),
-                                    [](const FieldValue& a, const FieldValue& b) {
-                                      return a.field == b.field;
-                                    });
+    auto last_of_each =
+        std::unique(m_values.rbegin(), m_values.rend(),
+                    [](const FieldValue& a, const FieldValue& b) { return a.field == b.field; });
     m_values.erase(m_values.begin(), last_of_each.base());
 
     auto source = source_id(record.source, pending);
@@ -238,9 +267,8 @@ core::Status HistoryWriter::write_in_transaction(std::span<const Record> batch, 
       pending.new_source_fields.push_back(pair);
     }
     encode_sample(m_values, m_blob);
-    m_insert_sample.bind(1, record.time_ms);
-    m_insert_sample.bind(2, source.value());
-    m_insert_sample.bind_blob(3, m_blob);
+    m_insert_sample.bind(1, row_key(record.time_ms, source.value()));
+    m_insert_sample.bind_blob(2, m_blob);
     if (auto status = m_insert_sample.run(); !status) return status;
 
     dirty_minutes.emplace(source.value(), floor_to(record.time_ms, k_minute_ms));
@@ -249,20 +277,12 @@ core::Status HistoryWriter::write_in_transaction(std::span<const Record> batch, 
     newest = std::max(newest.value_or(record.time_ms), record.time_ms);
   }
 
-  std::set<std::pair<std::int64_t, std::int64_t>> dirty_hours;
-  std::set<std::pair<std::int64_t, std::int64_t>> dirty_days;
-  for (const auto& [source, start] : dirty_minutes) {
-    if (auto status = m_rollups.recompute(Level::Minute, source, start); !status) return status;
-    dirty_hours.emplace(source, floor_to(start, k_hour_ms));
-  }
-  for (const auto& [level, source, start] : pending.deferred) {
-    (level == Level::Hour ? dirty_hours : dirty_days).emplace(source, start);
-  }
-
-  // The buckets still filling (those holding their source's newest sample) are rewritten
-  // only every open_rollup_refresh_ms of data time: at a commit every 30 s that saves the two
-  // pages of the hour and day tables at almost every commit. rollup_pending names them, so
-  // that a restart after a power cut recomputes them.
+  // The buckets still filling (those holding their source's newest sample) are rewritten only
+  // every open_rollup_refresh_ms of data time, when they close, and at shutdown: with a commit
+  // every 30 s that spares most commits the pages of three rollup tables, so a commit
+  // usually dirties the last leaf of `samples` alone. rollup_pending names them, at hour
+  // granularity so that it changes once an hour, and a restart after a power cut recomputes
+  // them from the finer data, which is always committed.
   std::int64_t refresh = m_options.open_rollup_refresh_ms;
   bool due = flush_open || refresh <= 0 || !pending.last_flush ||
              (newest && *newest >= *pending.last_flush + refresh);
@@ -270,35 +290,39 @@ core::Status HistoryWriter::write_in_transaction(std::span<const Record> batch, 
     auto it = pending.latest.find(source);
     return it != pending.latest.end() && floor_to(it->second, width) == start;
   };
-  std::set<BucketKey> deferred;
-  for (const auto& [source, start] : dirty_hours) {
-    dirty_days.emplace(source, floor_to(start, k_day_ms));
-    if (!due && is_open(source, start, k_hour_ms)) {
-      deferred.emplace(Level::Hour, source, start);
-    } else if (auto status = m_rollups.recompute(Level::Hour, source, start); !status) {
-      return status;
-    }
+  std::set<std::pair<std::int64_t, std::int64_t>> dirty[3] = {std::move(dirty_minutes), {}, {}};
+  for (const auto& [level, source, start] : pending.deferred) {
+    dirty[static_cast<int>(level) - 1].emplace(source, start);
   }
-  for (const auto& [source, start] : dirty_days) {
-    if (!due && is_open(source, start, k_day_ms)) {
-      deferred.emplace(Level::Day, source, start);
-    } else if (auto status = m_rollups.recompute(Level::Day, source, start); !status) {
-      return status;
+  std::set<BucketKey> deferred;
+  for (int index = 0; index < 3; ++index) {
+    auto level = static_cast<Level>(index + 1);
+    for (const auto& [source, start] : dirty[index]) {
+      if (index < 2) dirty[index + 1].emplace(source, floor_to(start, bucket_ms(next(level))));
+      if (!due && is_open(source, start, bucket_ms(level))) {
+        deferred.emplace(level, source, start);
+      } else if (auto status = m_rollups.recompute(level, source, start); !status) {
+        return status;
+      }
     }
   }
   if (due && newest) pending.last_flush = newest;
 
-  bool marked_covers = std::includes(pending.marked.begin(), pending.marked.end(),
-                                     deferred.begin(), deferred.end());
-  if (!marked_covers || (deferred.empty() && !pending.marked.empty() && flush_open)) {
+  std::set<BucketKey> marks;
+  for (const auto& key : deferred) {
+    marks.insert(mark_of(key));
+  }
+  bool covered =
+      std::includes(pending.marked.begin(), pending.marked.end(), marks.begin(), marks.end());
+  if (!covered || (marks.empty() && !pending.marked.empty() && flush_open)) {
     if (auto status = m_clear_pending.run(); !status) return status;
-    for (const auto& [level, source, start] : deferred) {
+    for (const auto& [level, source, start] : marks) {
       m_insert_pending.bind(1, static_cast<std::int64_t>(level));
       m_insert_pending.bind(2, source);
       m_insert_pending.bind(3, start);
       if (auto status = m_insert_pending.run(); !status) return status;
     }
-    pending.marked = deferred;
+    pending.marked = std::move(marks);
   }
   pending.deferred = std::move(deferred);
   return core::Ok{};
@@ -315,7 +339,7 @@ core::Status HistoryWriter::prune(std::int64_t now_ms) {
   for (const auto& [level, days] : levels) {
     if (!status || days == 0) continue;
     status = m_db.exec(
-        fmt::format("DELETE FROM {} WHERE t < {}", level_table(level), cutoff(days)));
+        fmt::format("DELETE FROM {} WHERE id < {}", level_table(level), row_key(cutoff(days), 0)));
   }
   if (status) status = transaction.commit();
   if (status && m_retention.raw_days > 0) m_raw_cutoff = cutoff(m_retention.raw_days);

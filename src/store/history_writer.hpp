@@ -36,7 +36,7 @@ class HistoryWriter {
   explicit HistoryWriter(const StoreOptions& options);
 
   // Writes `batch` and the rollups it touched in one transaction; `flush_open` also writes the
-  // still-open hour/day buckets. Returns how many records were skipped as older than the raw
+  // still-open rollup buckets. Returns how many records were skipped as older than the raw
   // retention. On failure nothing is written and nothing in memory changes.
   core::Result<std::size_t> write(std::span<const Record> batch, bool flush_open);
   core::Status prune(std::int64_t now_ms);
@@ -46,7 +46,9 @@ class HistoryWriter {
  private:
   using BucketKey = std::tuple<Level, std::int64_t, std::int64_t>;  // level, source, start
 
-  struct Pending;  // ids and bookkeeping created by a write that is not committed yet
+  struct Pending;
+  static BucketKey mark_of(
+      const BucketKey& key);  // ids and bookkeeping created by a write that is not committed yet
 
   core::Result<std::int64_t> source_id(const std::string& name, Pending& pending);
   core::Result<std::uint32_t> field_id(const std::string& name, Pending& pending);
@@ -73,7 +75,7 @@ class HistoryWriter {
   std::unordered_map<std::int64_t, std::int64_t> m_latest;  // newest time seen per source
   std::optional<std::int64_t> m_last_flush;  // data time when open buckets were last written
   std::set<BucketKey> m_deferred;            // open buckets not rewritten yet
-  std::set<BucketKey> m_marked;              // what rollup_pending holds (a superset)
+  std::set<BucketKey> m_marked;              // rollup_pending: covers m_deferred
   std::int64_t m_raw_cutoff = INT64_MIN;     // from the last prune
 
   std::vector<FieldValue> m_values;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "store/row_key.hpp"
+
 namespace tracermon::store {
 
 std::int64_t bucket_ms(Level level) {
@@ -51,13 +53,12 @@ RollupWriter::RollupWriter(Database& db) {
     auto finer = level_table(static_cast<Level>(i));
     auto table = level_table(static_cast<Level>(i + 1));
     m_select[i] = Statement(
-        db.get(),
-        fmt::format("SELECT data FROM {} WHERE t >= ?1 AND t < ?2 AND source = ?3 ORDER BY t",
-                    finer));
+        db.get(), fmt::format("SELECT data FROM {} WHERE id >= ?1 AND id < ?2 AND (id & {}) = ?3 "
+                              "ORDER BY id",
+                              finer, k_source_slots - 1));
     m_upsert[i] = Statement(
-        db.get(), fmt::format("INSERT OR REPLACE INTO {}(t, source, data) VALUES(?1, ?2, ?3)", table));
-    m_delete[i] =
-        Statement(db.get(), fmt::format("DELETE FROM {} WHERE t = ?1 AND source = ?2", table));
+        db.get(), fmt::format("INSERT OR REPLACE INTO {}(id, data) VALUES(?1, ?2)", table));
+    m_delete[i] = Statement(db.get(), fmt::format("DELETE FROM {} WHERE id = ?1", table));
   }
 }
 
@@ -66,10 +67,12 @@ core::Status RollupWriter::recompute(Level level, std::int64_t source, std::int6
   if (index < 0 || index > 2) {
     return core::Error{core::ErrorKind::InvalidArgument, "raw samples are not a rollup"};
   }
-  for (auto& f : m_by_field) f = FieldAggregate{};
+  for (auto& f : m_by_field) {
+    f = FieldAggregate{};
+  }
   auto& select = m_select[index];
-  select.bind(1, start);
-  select.bind(2, start + bucket_ms(level));
+  select.bind(1, row_key(start, 0));
+  select.bind(2, row_key(start + bucket_ms(level), 0));
   select.bind(3, source);
   for (;;) {
     auto row = select.step();
@@ -99,15 +102,13 @@ core::Status RollupWriter::recompute(Level level, std::int64_t source, std::int6
     f = FieldAggregate{};
   }
   if (m_aggregates.empty()) {
-    m_delete[index].bind(1, start);
-    m_delete[index].bind(2, source);
+    m_delete[index].bind(1, row_key(start, source));
     return m_delete[index].run();
   }
   encode_rollup(m_aggregates, m_blob);
   auto& upsert = m_upsert[index];
-  upsert.bind(1, start);
-  upsert.bind(2, source);
-  upsert.bind_blob(3, m_blob);
+  upsert.bind(1, row_key(start, source));
+  upsert.bind_blob(2, m_blob);
   return upsert.run();
 }
 

@@ -20,7 +20,7 @@ inline constexpr std::int64_t k_minute_ms = 60'000;
 inline constexpr std::int64_t k_hour_ms = 3'600'000;
 inline constexpr std::int64_t k_day_ms = 86'400'000;
 
-std::int64_t bucket_ms(Level level);  // 0 for Raw
+std::int64_t bucket_ms(Level level);        // 0 for Raw
 std::string_view level_name(Level level);   // "raw", "minute", "hour", "day"
 std::string_view level_table(Level level);  // "samples", "rollup_minute" ...
 

@@ -9,13 +9,8 @@ namespace {
 
 // Version 1, the first release.
 //
-// Raw samples are keyed (t, source), not (source, t): rows arrive in time order, so every
-// insert appends to the rightmost leaf of the B-tree. Pages are then filled completely (an
-// append split leaves the old page full) and a commit dirties one leaf for all sources
-// together instead of one per source, which is what SD-card wear and the bytes per value
-// depend on. The price is that a query for one source also reads the other sources' rows of
-// the range; raw data only serves short ranges (at most `points` minutes), so that stays
-// small. Rollup tables are keyed the same way for the same reason; `t` is the bucket start.
+// Samples and rollups are keyed by id = time_ms * 4096 + source (row_key.hpp says why), and
+// their data are the blobs of value_codec.hpp.
 //
 // Sources and fields are interned to small integers: the blobs hold field ids (see
 // value_codec.hpp) and source_fields remembers which fields a source ever had.
@@ -25,14 +20,10 @@ CREATE TABLE sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE fields(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE source_fields(source INTEGER NOT NULL, field INTEGER NOT NULL,
   PRIMARY KEY(source, field)) WITHOUT ROWID;
-CREATE TABLE samples(t INTEGER NOT NULL, source INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(t, source)) WITHOUT ROWID;
-CREATE TABLE rollup_minute(t INTEGER NOT NULL, source INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(t, source)) WITHOUT ROWID;
-CREATE TABLE rollup_hour(t INTEGER NOT NULL, source INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(t, source)) WITHOUT ROWID;
-CREATE TABLE rollup_day(t INTEGER NOT NULL, source INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(t, source)) WITHOUT ROWID;
+CREATE TABLE samples(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE rollup_minute(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE rollup_hour(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE rollup_day(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE rollup_pending(level INTEGER NOT NULL, source INTEGER NOT NULL, t INTEGER NOT NULL,
   PRIMARY KEY(level, source, t)) WITHOUT ROWID;
 CREATE TABLE energy(source TEXT NOT NULL, period TEXT NOT NULL, generated_kwh REAL NOT NULL,
@@ -48,9 +39,13 @@ static_assert(k_application_id == 1414679886, "k_version_1 spells the id out");
 
 }  // namespace
 
-std::span<const Migration> schema_migrations() { return k_migrations; }
+std::span<const Migration> schema_migrations() {
+  return k_migrations;
+}
 
-int schema_version() { return k_migrations[std::size(k_migrations) - 1].version; }
+int schema_version() {
+  return k_migrations[std::size(k_migrations) - 1].version;
+}
 
 void migrate(Database& db, std::span<const Migration> steps, std::string_view what) {
   int known = steps.empty() ? 0 : steps.back().version;

@@ -29,6 +29,7 @@ struct SnapshotStore::Impl {
   mutable std::mutex buffer_mutex;  // buffer, dropped
   std::deque<Record> buffer;
   std::uint64_t dropped = 0;
+  bool written_to = false;  // add() was called: a reader (`tracermon export`) never commits
 
   std::mutex write_mutex;  // writer; taken before buffer_mutex when both are needed
   HistoryWriter writer;
@@ -72,11 +73,16 @@ core::Status SnapshotStore::Impl::commit(bool flush_open) {
   return core::Ok{};
 }
 
-SnapshotStore::SnapshotStore(StoreOptions options)
-    : m_impl(std::make_unique<Impl>(options)) {}
+SnapshotStore::SnapshotStore(StoreOptions options) : m_impl(std::make_unique<Impl>(options)) {}
 
 SnapshotStore::~SnapshotStore() {
   try {
+    {
+      // A process that only reads must not write the open buckets (nor clear their marks)
+      // of a daemon that has the same file open.
+      std::lock_guard lock(m_impl->buffer_mutex);
+      if (!m_impl->written_to) return;
+    }
     (void)m_impl->commit(true);
   } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw (bad_alloc)
   }
@@ -85,10 +91,13 @@ SnapshotStore::~SnapshotStore() {
 void SnapshotStore::add(Record record) {
   std::lock_guard lock(m_impl->buffer_mutex);
   m_impl->buffer.push_back(std::move(record));
+  m_impl->written_to = true;
   m_impl->trim();
 }
 
-core::Status SnapshotStore::commit() { return m_impl->commit(false); }
+core::Status SnapshotStore::commit() {
+  return m_impl->commit(false);
+}
 
 core::Status SnapshotStore::maintain(std::int64_t now_ms) {
   std::lock_guard write_lock(m_impl->write_mutex);

@@ -39,10 +39,10 @@ struct StoreOptions {
   int hour_days = 0;
   int day_days = 0;
   std::size_t max_buffered_records = 100000;
-  // The hour and day buckets that are still filling are rewritten at most once per this much
-  // data time (and when they close, and at shutdown) instead of at every commit: it halves the
-  // pages written per commit. Until then a chart from hour/day rollups lags by up to this much.
-  // 0 = rewrite at every commit.
+  // The rollup buckets that are still filling (the current minute, hour and day) are rewritten
+  // once per this much data time, when they close and at shutdown, instead of at every commit:
+  // a commit then usually writes one page instead of two to four. Until then charts from
+  // rollups lag by up to this much. 0 = rewrite at every commit.
   std::int64_t open_rollup_refresh_ms = 10 * 60 * 1000;
   // 0 = no cap. Otherwise a commit that would grow the database file beyond this fails like
   // a full disk (SQLITE_FULL): a guard for small SD cards shared with other data.
@@ -83,7 +83,8 @@ class SnapshotStore {
   // Creates the parent directories and the file, migrates it to the current schema. Throws
   // StoreError when that fails or the file was written by a newer release.
   explicit SnapshotStore(StoreOptions options);
-  // Commits what is buffered, with every pending rollup; errors are only recorded.
+  // When add() was ever called: commits what is buffered, with every pending rollup; errors
+  // are only recorded.
   ~SnapshotStore();
   SnapshotStore(const SnapshotStore&) = delete;
   SnapshotStore& operator=(const SnapshotStore&) = delete;
@@ -109,7 +110,8 @@ class SnapshotStore {
   // may start before from_ms. Unknown sources and fields give columns of nullopt.
   core::Result<History> history(const HistoryQuery& query) const;
 
-  // Raw samples in [from_ms, to_ms) of `source` (empty = all), in time order.
+  // Raw samples in [from_ms, to_ms) of `source` (empty = all), in time order (at one time,
+  // sources in the order they were first stored). An unknown source is an error.
   core::Status export_range(std::string_view source, std::int64_t from_ms, std::int64_t to_ms,
                             ExportFormat format, std::ostream& out) const;
 

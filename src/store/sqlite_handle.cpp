@@ -1,8 +1,8 @@
 #include "store/sqlite_handle.hpp"
 
-#include <fmt/format.h>
-
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "store/store_error.hpp"
 
@@ -10,9 +10,8 @@ namespace tracermon::store {
 
 core::Error sqlite_error(sqlite3* db, int code, std::string_view what) {
   std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  return core::Error{core::ErrorKind::Io,
-                     fmt::format("history database: {}: {} ({})", what, detail,
-                                 sqlite3_errstr(code & 0xff))};
+  return core::Error{core::ErrorKind::Io, fmt::format("history database: {}: {} ({})", what, detail,
+                                                      sqlite3_errstr(code & 0xff))};
 }
 
 Database::Database(const std::filesystem::path& path, bool read_only) {
@@ -32,7 +31,9 @@ Database::Database(const std::filesystem::path& path, bool read_only) {
   sqlite3_busy_timeout(m_db, 5000);
 }
 
-Database::~Database() { sqlite3_close_v2(m_db); }
+Database::~Database() {
+  sqlite3_close_v2(m_db);
+}
 
 core::Status Database::exec(std::string_view sql) {
   std::string text(sql);
@@ -64,7 +65,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) : m_sql(sql) {
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(m_stmt); }
+Statement::~Statement() {
+  sqlite3_finalize(m_stmt);
+}
 
 Statement::Statement(Statement&& other) noexcept
     : m_stmt(std::exchange(other.m_stmt, nullptr)), m_sql(std::move(other.m_sql)) {}
@@ -78,19 +81,23 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   return *this;
 }
 
-void Statement::bind(int index, std::int64_t value) { sqlite3_bind_int64(m_stmt, index, value); }
+void Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(m_stmt, index, value);
+}
 
 void Statement::bind(int index, std::string_view text) {
   // An empty view may have no data pointer, which SQLite would bind as NULL.
-  sqlite3_bind_text(m_stmt, index, text.empty() ? "" : text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
-void Statement::bind_blob(int index, std::span<const std::uint8_t> bytes) {
-  sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()),
+  sqlite3_bind_text(m_stmt, index, text.empty() ? "" : text.data(), static_cast<int>(text.size()),
                     SQLITE_TRANSIENT);
 }
 
-void Statement::bind(int index, double value) { sqlite3_bind_double(m_stmt, index, value); }
+void Statement::bind_blob(int index, std::span<const std::uint8_t> bytes) {
+  sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+}
+
+void Statement::bind(int index, double value) {
+  sqlite3_bind_double(m_stmt, index, value);
+}
 
 core::Result<bool> Statement::step() {
   int rc = sqlite3_step(m_stmt);
@@ -108,7 +115,9 @@ core::Status Statement::run() {
   return core::Ok{};
 }
 
-void Statement::reset() { sqlite3_reset(m_stmt); }
+void Statement::reset() {
+  sqlite3_reset(m_stmt);
+}
 
 bool Statement::column_is_null(int column) const {
   return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
@@ -118,7 +127,9 @@ std::int64_t Statement::column_int(int column) const {
   return sqlite3_column_int64(m_stmt, column);
 }
 
-double Statement::column_double(int column) const { return sqlite3_column_double(m_stmt, column); }
+double Statement::column_double(int column) const {
+  return sqlite3_column_double(m_stmt, column);
+}
 
 std::string_view Statement::column_text(int column) const {
   const auto* text = sqlite3_column_text(m_stmt, column);
@@ -134,7 +145,10 @@ std::span<const std::uint8_t> Statement::column_blob(int column) const {
 }
 
 Transaction::~Transaction() {
-  if (m_open) sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  // SQLite may have rolled back already (SQLITE_FULL does in some cases).
+  if (m_open && sqlite3_get_autocommit(m_db.get()) == 0) {
+    sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
 }
 
 core::Status Transaction::begin() {

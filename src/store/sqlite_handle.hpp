@@ -3,12 +3,11 @@
 // failure becomes a core::Error naming the statement and SQLite's message; constructors that
 // cannot return an error (opening the database) are used at start-up only and throw StoreError.
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
+#include <sqlite3.h>
 #include <string>
 #include <string_view>
 

@@ -50,7 +50,9 @@ std::optional<std::int64_t> to_centi(double value) {
   return std::llround(value * 100.0);
 }
 
-double from_centi(std::int64_t centi) { return static_cast<double>(centi) / 100.0; }
+double from_centi(std::int64_t centi) {
+  return static_cast<double>(centi) / 100.0;
+}
 
 void encode_sample(std::span<const FieldValue> values, std::vector<std::uint8_t>& out) {
   out.clear();
@@ -109,7 +111,9 @@ void FieldAggregate::merge(const FieldAggregate& later) {
 void encode_rollup(std::span<const FieldAggregate> fields, std::vector<std::uint8_t>& out) {
   out.clear();
   std::int64_t common = 0;
-  for (const auto& f : fields) common = std::max(common, f.count);
+  for (const auto& f : fields) {
+    common = std::max(common, f.count);
+  }
   put_varint(static_cast<std::uint64_t>(common), out);
   std::uint32_t previous = 0;
   for (const auto& f : fields) {

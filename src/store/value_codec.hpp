@@ -10,8 +10,8 @@
 //
 // A rollup row holds, per field, count, min, max, sum and last of a bucket:
 //   varint common_count, then per field a header byte jump << 2 | own_count << 1 | constant,
-//   [varint id step if jump] [varint count if own_count] zigzag min, and unless constant (min == max, which makes
-//   last == min and sum == min * count): varint max - min, varint last - min,
+//   [varint id step if jump] [varint count if own_count] zigzag min, and unless constant (min ==
+//   max, which makes last == min and sum == min * count): varint max - min, varint last - min,
 //   varint sum - min * count.
 // All differences are non-negative and small, so a constant field (settings, 0 at night) costs
 // 2-5 bytes and a changing one about 8-12.
@@ -48,8 +48,8 @@ struct FieldAggregate {
   std::int64_t sum = 0;
   std::int64_t last = 0;
 
-  void add(std::int64_t centi);               // a value later than everything so far
-  void merge(const FieldAggregate& later);    // a bucket later than everything so far
+  void add(std::int64_t centi);             // a value later than everything so far
+  void merge(const FieldAggregate& later);  // a bucket later than everything so far
 };
 
 // `fields` ascending by field id with count > 0.

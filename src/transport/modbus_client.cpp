@@ -95,7 +95,7 @@ core::Result<Bytes> ModbusClient::attempt(std::uint8_t unit, std::span<const std
   if (!opened) return opened.error();
   // Leave the bus idle between transactions: slow controllers skip requests that come
   // too fast, and a shared bus needs room for the other master.
-  auto ready_at = m_idle_since + m_options.gap;
+  auto ready_at = m_idle_since + std::max<Clock::duration>(m_options.gap, m_options.min_silence);
   if (Clock::now() < ready_at) std::this_thread::sleep_until(ready_at);
   m_stream->discard_input();
   auto start = Clock::now();
@@ -209,7 +209,14 @@ core::Result<DeviceIdentity> ModbusClient::identify(std::uint8_t unit) {
 std::unique_ptr<ModbusClient> make_client(const PortSpec& port, const SerialSettings& serial,
                                           const ClientOptions& options) {
   auto framing = port.kind == LinkKind::ModbusTcp ? Framing::Mbap : Framing::Rtu;
-  return std::make_unique<ModbusClient>(make_stream(port, serial), framing, options);
+  auto with_silence = options;
+  // The in-process simulator takes whole frames and needs no silence between them.
+  if (framing == Framing::Rtu && port.kind != LinkKind::Simulated) {
+    // Modbus over serial line, 2.3.1.4: 3.5 characters of 11 bits; a fixed 1750 us above 19200.
+    auto us = serial.baud > 19200 ? 1750 : (3'500'000 * 11 + serial.baud - 1) / serial.baud;
+    with_silence.min_silence = std::chrono::microseconds(us);
+  }
+  return std::make_unique<ModbusClient>(make_stream(port, serial), framing, with_silence);
 }
 
 }  // namespace tracermon::transport

@@ -24,6 +24,10 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{1000};
   std::chrono::milliseconds gap{50};
   int retries = 2;  // extra tries after a timeout, CRC error or bad reply
+  // The RTU inter-frame silence (3.5 characters; 1.75 ms above 19200 baud): the least idle
+  // time even when `gap` is 0, or a slave may read two requests as one frame. make_client
+  // sets it from the baud rate; zero for Modbus TCP.
+  std::chrono::microseconds min_silence{0};
 };
 
 struct ClientCounters {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,7 +19,9 @@ using nlohmann::ordered_json;
 namespace {
 
 ApiResponse json_response(const ordered_json& body, int status = 200) {
-  return {status, body.dump() + "\n", "application/json"};
+  // Identity strings are the device's raw bytes: invalid UTF-8 must not make dump() throw.
+  return {status, body.dump(-1, ' ', false, ordered_json::error_handler_t::replace) + "\n",
+          "application/json"};
 }
 
 ApiResponse bad_request(const std::string& message) {
@@ -63,6 +66,22 @@ ordered_json counters_json(const poller::DeviceCounters& c) {
       {"exceptions", exceptions},
       {"latency_ms",
        {{"last", c.latency_ms_last}, {"mean", c.latency_ms_mean}, {"max", c.latency_ms_max}}}};
+}
+
+// "2026", "2026-11" or "2026-11-25": what the energy periods look like.
+bool is_period(const std::string& text) {
+  if (text.size() != 4 && text.size() != 7 && text.size() != 10) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    bool dash = i == 4 || i == 7;
+    if (dash ? text[i] != '-' : (text[i] < '0' || text[i] > '9')) return false;
+  }
+  return true;
+}
+
+// Values are stored to 0.01 and energy counted in Wh: three decimals say all there is, without
+// binary-fraction noise (3.8099999999999996).
+double round3(double v) {
+  return std::round(v * 1000.0) / 1000.0;
 }
 
 bool known_source(const DaemonView& view, const std::string& name) {
@@ -193,7 +212,7 @@ ApiResponse api_history(const DaemonView& view, const Params& params, std::int64
   for (std::size_t i = 0; i < fields.size() && i < h.columns.size(); ++i) {
     auto column = ordered_json::array();
     for (const auto& value : h.columns[i]) {
-      column.push_back(value ? ordered_json(*value) : ordered_json(nullptr));
+      column.push_back(value ? ordered_json(round3(*value)) : ordered_json(nullptr));
     }
     columns[fields[i]] = std::move(column);
   }
@@ -222,13 +241,19 @@ ApiResponse api_energy(const DaemonView& view, const Params& params) {
   }
   auto from = param(params, "from");
   auto to = param(params, "to");
+  for (const auto& [key, value] : {std::pair{"from", from}, std::pair{"to", to}}) {
+    if (!value.empty() && !is_period(value)) {
+      return bad_request(
+          fmt::format("{}: '{}' is not a period; allowed: YYYY, YYYY-MM, YYYY-MM-DD", key, value));
+    }
+  }
   ordered_json out;
   for (const auto& kind : kinds) {
     auto sources = ordered_json::object();
     for (const auto& row : view.store->energy(device, kind, from, to)) {
       sources[row.source].push_back(ordered_json{{"period", row.period},
-                                                 {"generated_kwh", row.generated_kwh},
-                                                 {"consumed_kwh", row.consumed_kwh}});
+                                                 {"generated_kwh", round3(row.generated_kwh)},
+                                                 {"consumed_kwh", round3(row.consumed_kwh)}});
     }
     out[kind] = std::move(sources);
   }

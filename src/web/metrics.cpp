@@ -12,13 +12,11 @@ namespace tracermon::web {
 namespace {
 
 std::string unit_suffix(std::string_view unit) {
+  // registers.csv spells Celsius "degC"; the degree-sign spelling is accepted too.
   static const std::map<std::string_view, std::string_view> suffixes = {
-      {"V", "volts"},   {"A", "amperes"}, {"W", "watts"},     {"kWh", "kilowatt_hours"},
-      {"%", "percent"}, {"s", "seconds"}, {"min", "minutes"}, {"h", "hours"}};
-  if (unit.find("C") != std::string_view::npos && unit.find("deg") == std::string_view::npos &&
-      unit.size() <= 4) {
-    return "celsius";  // "°C" in the CSV
-  }
+      {"V", "volts"},      {"A", "amperes"},      {"W", "watts"},     {"kWh", "kilowatt_hours"},
+      {"%", "percent"},    {"s", "seconds"},      {"min", "minutes"}, {"h", "hours"},
+      {"degC", "celsius"}, {"\u00b0C", "celsius"}};
   auto it = suffixes.find(unit);
   return it == suffixes.end() ? "" : std::string(it->second);
 }

@@ -1,13 +1,17 @@
 #include "web/time_param.hpp"
 
 #include <charconv>
-#include <cstdio>
 #include <ctime>
+#include <limits>
 #include <string>
 
 namespace tracermon::web {
 
 namespace {
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
@@ -44,6 +48,8 @@ std::optional<std::int64_t> parse_relative(std::string_view text, std::int64_t n
     default:
       return std::nullopt;
   }
+  // "-9000000000000000000h" must not overflow.
+  if (*amount > std::numeric_limits<std::int64_t>::max() / unit) return std::nullopt;
   return now_ms - *amount * unit;
 }
 
@@ -56,8 +62,9 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
   if (rest == nullptr) return std::nullopt;
   if (*rest == '.') {
     ++rest;
+    if (!is_digit(*rest)) return std::nullopt;  // "10:00:00.Z"
     int digits = 0;
-    while (*rest >= '0' && *rest <= '9') {
+    while (is_digit(*rest)) {
       if (digits < 3) fraction_ms = fraction_ms * 10 + (*rest - '0');
       ++digits;
       ++rest;
@@ -69,9 +76,15 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
   if (*rest == 'Z' || *rest == 'z') {
     ++rest;
   } else if (*rest == '+' || *rest == '-') {
-    int hours = 0;
-    int minutes = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hours, &minutes) != 2) return std::nullopt;
+    // Exactly "+HH:MM": sscanf("%2d") would take "+1:00" or "+ 1:00", and stepping 6 chars
+    // past a shorter offset would read beyond the end of the string.
+    if (!is_digit(rest[1]) || !is_digit(rest[2]) || rest[3] != ':' || !is_digit(rest[4]) ||
+        !is_digit(rest[5])) {
+      return std::nullopt;
+    }
+    long hours = (rest[1] - '0') * 10 + (rest[2] - '0');
+    long minutes = (rest[4] - '0') * 10 + (rest[5] - '0');
+    if (hours > 23 || minutes > 59) return std::nullopt;
     offset_s = (hours * 3600L + minutes * 60L) * (*rest == '-' ? -1 : 1);
     rest += 6;
   } else {

@@ -1,10 +1,10 @@
 // Readers on other threads while the writer adds and commits (run it under ThreadSanitizer:
 // the tsan preset).
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "store/snapshot_store.hpp"
 #include "store_test_support.hpp"

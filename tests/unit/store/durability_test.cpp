@@ -1,12 +1,12 @@
 // Failed commits keep the data; a killed writer leaves a sound file with every commit in it.
 
-#include <gtest/gtest.h>
+#include <algorithm>
+#include <cmath>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cmath>
+#include <gtest/gtest.h>
 
 #include "store/snapshot_store.hpp"
 #include "store_test_support.hpp"
@@ -40,11 +40,15 @@ TEST(Durability, AFullDiskKeepsTheBufferUntilThereIsRoomAgain) {
 
   // Fill the file with one big state value, leaving less room than the next batch needs.
   std::size_t filler = 0;
-  while (store.put_state("filler", std::string(filler + 16384, 'x')).ok()) filler += 16384;
+  while (store.put_state("filler", std::string(filler + 16384, 'x')).ok()) {
+    filler += 16384;
+  }
   ASSERT_GT(filler, 0U);
   ASSERT_TRUE(store.put_state("filler", std::string(filler, 'x')).ok());
 
-  for (int i = 1; i <= 300; ++i) store.add(record("bus1-1", k_day0 + i * 5000, many_values(i)));
+  for (int i = 1; i <= 300; ++i) {
+    store.add(record("bus1-1", k_day0 + i * 5000, many_values(i)));
+  }
   auto failed = store.commit();
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().kind, core::ErrorKind::Io);
@@ -90,8 +94,8 @@ TEST(Durability, KillNineLeavesASoundFileWithEveryCommit) {
     SnapshotStore store(options);
     for (int batch = 0;; ++batch) {
       for (int i = 0; i < k_per_batch; ++i) {
-        store.add(record("bus1-" + std::to_string(i % 3 + 1), time_of(batch, i),
-                         many_values(batch)));
+        store.add(
+            record("bus1-" + std::to_string(i % 3 + 1), time_of(batch, i), many_values(batch)));
       }
       if (!store.commit().ok()) _exit(1);
       if (write(pipe_fds[1], &batch, sizeof batch) != sizeof batch) _exit(2);
@@ -133,7 +137,9 @@ TEST(Durability, KillNineLeavesASoundFileWithEveryCommit) {
   // Rollups of the committed data, including the open hour and day: field_0 is batch * 1.37.
   ASSERT_TRUE(store.commit().ok());
   double sum = 0;
-  for (int b = 0; b < batches; ++b) sum += std::round(b * 1.37 * 100) / 100;
+  for (int b = 0; b < batches; ++b) {
+    sum += std::round(b * 1.37 * 100) / 100;
+  }
   HistoryQuery day{"bus1-1", {"field_0"}, k_day0, k_day0 + k_day, 1};
   auto h = store.history(day).value();
   ASSERT_EQ(h.resolution, "day");

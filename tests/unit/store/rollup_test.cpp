@@ -1,9 +1,9 @@
 // history(): buckets from raw samples and from each rollup, gaps, late data, retention.
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "store/snapshot_store.hpp"
 #include "store_test_support.hpp"
@@ -25,10 +25,11 @@ double smooth(std::int64_t t, double offset) {
   return std::round((offset + 8 * std::sin(x) + 3 * std::cos(7.3 * x)) * 100) / 100;
 }
 
-std::vector<Sample> series(std::int64_t from, std::int64_t to, std::int64_t step,
-                           double offset) {
+std::vector<Sample> series(std::int64_t from, std::int64_t to, std::int64_t step, double offset) {
   std::vector<Sample> samples;
-  for (auto t = from; t < to; t += step) samples.push_back({t, smooth(t, offset)});
+  for (auto t = from; t < to; t += step) {
+    samples.push_back({t, smooth(t, offset)});
+  }
   return samples;
 }
 
@@ -47,9 +48,8 @@ void ingest(SnapshotStore& store, const std::string& source, const std::string& 
 }
 
 // What each bucket of [start, start + count * width) must show, computed from the samples.
-std::vector<std::optional<double>> expected(const std::vector<Sample>& samples,
-                                            std::int64_t start, std::int64_t width,
-                                            std::size_t count, Agg agg) {
+std::vector<std::optional<double>> expected(const std::vector<Sample>& samples, std::int64_t start,
+                                            std::int64_t width, std::size_t count, Agg agg) {
   struct Acc {
     std::int64_t n = 0, min = 0, max = 0, sum = 0, last = 0, last_t = 0;
   };
@@ -217,11 +217,17 @@ TEST(History, UnknownSourcesAndFieldsGiveEmptyColumns) {
   HistoryQuery query{"bus1-1", {"nope", "pv_power"}, k_day0, k_day0 + k_hour, 60};
   auto h = store.history(query).value();
   ASSERT_EQ(h.columns.size(), 2U);
-  for (const auto& v : h.columns[0]) EXPECT_FALSE(v.has_value());
-  for (const auto& v : h.columns[1]) EXPECT_TRUE(v.has_value());
+  for (const auto& v : h.columns[0]) {
+    EXPECT_FALSE(v.has_value());
+  }
+  for (const auto& v : h.columns[1]) {
+    EXPECT_TRUE(v.has_value());
+  }
   query.source = "bus9-9";
   h = store.history(query).value();
-  for (const auto& v : h.columns[1]) EXPECT_FALSE(v.has_value());
+  for (const auto& v : h.columns[1]) {
+    EXPECT_FALSE(v.has_value());
+  }
 }
 
 TEST(History, AnEmptyRangeIsAnError) {

@@ -2,9 +2,9 @@
 
 #include "store/schema.hpp"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "store/snapshot_store.hpp"
 #include "store/store_error.hpp"
@@ -33,9 +33,9 @@ TEST(Schema, ANewFileGetsTheCurrentSchemaInWalMode) {
   EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
   for (const char* table : {"sources", "fields", "samples", "rollup_minute", "rollup_hour",
                             "rollup_day", "energy", "state"}) {
-    EXPECT_EQ(db.integer(std::string("SELECT count(*) FROM sqlite_master WHERE name = '") +
-                         table + "'"),
-              1)
+    EXPECT_EQ(
+        db.integer(std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table + "'"),
+        1)
         << table;
   }
 }

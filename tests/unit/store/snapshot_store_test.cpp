@@ -3,10 +3,10 @@
 
 #include "store/snapshot_store.hpp"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <sstream>
 
 #include "store/store_error.hpp"
 #include "store_test_support.hpp"
@@ -112,7 +112,9 @@ TEST(SnapshotStore, TheBufferDropsTheOldestRecordsBeyondItsBound) {
   auto options = options_for(dir);
   options.max_buffered_records = 3;
   SnapshotStore store(options);
-  for (int i = 0; i < 5; ++i) store.add(record("s", k_day0 + i * 1000, {{"n", static_cast<double>(i)}}));
+  for (int i = 0; i < 5; ++i) {
+    store.add(record("s", k_day0 + i * 1000, {{"n", static_cast<double>(i)}}));
+  }
   EXPECT_EQ(store.buffered(), 3U);
   EXPECT_EQ(store.dropped(), 2U);
   ASSERT_TRUE(store.commit().ok());
@@ -153,12 +155,15 @@ TEST(SnapshotStoreExport, JsonLinesHaveOneObjectPerSample) {
   std::istringstream lines(
       export_text(store, "bus1-1", k_day0, k_day0 + k_minute, ExportFormat::JsonLines));
   std::vector<nlohmann::json> objects;
-  for (std::string line; std::getline(lines, line);) objects.push_back(nlohmann::json::parse(line));
+  for (std::string line; std::getline(lines, line);) {
+    objects.push_back(nlohmann::json::parse(line));
+  }
   ASSERT_EQ(objects.size(), 2U);
   EXPECT_EQ(objects[0]["time"], "2026-11-25T00:00:05.000Z");
   EXPECT_EQ(objects[0]["time_ms"], k_day0 + 5000);
   EXPECT_EQ(objects[0]["source"], "bus1-1");
-  EXPECT_EQ(objects[0]["values"], nlohmann::json::parse(R"({"pv_voltage":13.45,"battery_current":-2})"));
+  EXPECT_EQ(objects[0]["values"],
+            nlohmann::json::parse(R"({"pv_voltage":13.45,"battery_current":-2})"));
   EXPECT_EQ(objects[1]["values"]["energy_total"].get<double>(), 123456.78);
 }
 

@@ -1,15 +1,15 @@
 #pragma once
 // Helpers of the store tests: a temporary directory, records, raw SQLite access.
 
-#include <gtest/gtest.h>
-#include <sqlite3.h>
-#include <stdlib.h>
-
 #include <cstdint>
 #include <filesystem>
+#include <sqlite3.h>
 #include <sstream>
+#include <stdlib.h>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "store/record.hpp"
 #include "store/snapshot_store.hpp"
@@ -43,8 +43,7 @@ class TempDir {
   std::filesystem::path m_path;
 };
 
-inline Record record(std::string source, std::int64_t time_ms,
-                     std::vector<RecordValue> values) {
+inline Record record(std::string source, std::int64_t time_ms, std::vector<RecordValue> values) {
   return Record{std::move(source), time_ms, std::move(values)};
 }
 

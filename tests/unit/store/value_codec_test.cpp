@@ -1,9 +1,9 @@
 #include "store/value_codec.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
+
+#include <gtest/gtest.h>
 
 namespace tracermon::store {
 namespace {
@@ -25,8 +25,12 @@ TEST(ValueCodec, ValuesThatCannotBeStoredAreRefused) {
 }
 
 TEST(ValueCodec, SampleRoundTripWithRunsAndJumpsOfFieldIds) {
-  std::vector<FieldValue> values = {{1, 0},       {2, -1},           {3, 1345},
-                                    {10, 12345678}, {11, -2147483648}, {300, 1'000'000'000'000},
+  std::vector<FieldValue> values = {{1, 0},
+                                    {2, -1},
+                                    {3, 1345},
+                                    {10, 12345678},
+                                    {11, -2147483648},
+                                    {300, 1'000'000'000'000},
                                     {301, -1'000'000'000'000}};
   std::vector<std::uint8_t> blob;
   encode_sample(values, blob);
@@ -41,7 +45,9 @@ TEST(ValueCodec, SampleRoundTripWithRunsAndJumpsOfFieldIds) {
 
 TEST(ValueCodec, ARunOfSmallValuesCostsOneByteEach) {
   std::vector<FieldValue> values;
-  for (std::uint32_t field = 1; field <= 45; ++field) values.push_back({field, field % 3});
+  for (std::uint32_t field = 1; field <= 45; ++field) {
+    values.push_back({field, field % 3});
+  }
   std::vector<std::uint8_t> blob;
   encode_sample(values, blob);
   EXPECT_EQ(blob.size(), 45U);
@@ -60,14 +66,16 @@ TEST(ValueCodec, RollupRoundTrip) {
   auto aggregate = [](std::uint32_t field, std::vector<std::int64_t> values) {
     FieldAggregate a;
     a.field = field;
-    for (auto v : values) a.add(v);
+    for (auto v : values) {
+      a.add(v);
+    }
     return a;
   };
   std::vector<FieldAggregate> fields = {
-      aggregate(1, {5, 5, 5, 5}),                  // constant
-      aggregate(2, {-300, 200, -100, 50}),         // negative min, last inside the range
+      aggregate(1, {5, 5, 5, 5}),           // constant
+      aggregate(2, {-300, 200, -100, 50}),  // negative min, last inside the range
       aggregate(3, {12345678, 12345690, 12345699, 12345700}),
-      aggregate(9, {7}),                           // own count, id jump
+      aggregate(9, {7}),  // own count, id jump
       aggregate(10, {0, -2147483648, 2147483647, 1}),
   };
   std::vector<std::uint8_t> blob;
