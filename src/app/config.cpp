@@ -538,8 +538,8 @@ milliseconds parse_duration(std::string_view text) {
   std::int64_t per_unit = 0;
   if (unit == "ms") per_unit = 1;
   if (unit == "s") per_unit = 1000;
-  if (unit == "m") per_unit = 60 * 1000;
-  if (unit == "h") per_unit = 3600 * 1000;
+  if (unit == "m") per_unit = 60'000;
+  if (unit == "h") per_unit = 3'600'000;
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (number.empty() || per_unit == 0 || ec != std::errc{} ||

@@ -123,7 +123,7 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
   for (const auto& bus : m_config.buses) {
     m_workers.push_back(
         std::make_unique<poller::BusWorker>(bus_setup(bus, m_config.poll), m_map, m_clock,
-                                            [this](SnapshotPtr cycle) { on_snapshot(cycle); }));
+                                            [this](const SnapshotPtr& cycle) { on_snapshot(cycle); }));
   }
 }
 

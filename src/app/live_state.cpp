@@ -5,7 +5,6 @@
 namespace tracermon::app {
 
 using poller::DeviceSnapshot;
-using poller::FieldSample;
 using poller::SnapshotPtr;
 
 SnapshotPtr LiveState::merge(const DeviceSnapshot& cycle) {

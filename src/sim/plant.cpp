@@ -35,7 +35,7 @@ double lag(double value, double target, double dt, double tau) {
 
 }  // namespace
 
-Plant::Plant(Site site, std::vector<ControllerSetup> controllers, std::uint64_t seed,
+Plant::Plant(Site site, const std::vector<ControllerSetup>& controllers, std::uint64_t seed,
              double start_seconds_of_day)
     : m_site(site),
       m_rng(seed),

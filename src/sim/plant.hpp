@@ -96,7 +96,7 @@ struct ControllerReadings {
 class Plant {
  public:
   // `start_seconds_of_day` is the local solar time at which the simulation starts.
-  Plant(Site site, std::vector<ControllerSetup> controllers, std::uint64_t seed,
+  Plant(Site site, const std::vector<ControllerSetup>& controllers, std::uint64_t seed,
         double start_seconds_of_day);
 
   // Advances the simulated time by `seconds` (any size: it integrates in steps of at most

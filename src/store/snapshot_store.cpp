@@ -73,7 +73,8 @@ core::Status SnapshotStore::Impl::commit(bool flush_open) {
   return core::Ok{};
 }
 
-SnapshotStore::SnapshotStore(StoreOptions options) : m_impl(std::make_unique<Impl>(options)) {}
+SnapshotStore::SnapshotStore(const StoreOptions& options)
+    : m_impl(std::make_unique<Impl>(options)) {}
 
 SnapshotStore::~SnapshotStore() {
   try {

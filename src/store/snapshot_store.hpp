@@ -43,7 +43,7 @@ struct StoreOptions {
   // once per this much data time, when they close and at shutdown, instead of at every commit:
   // a commit then usually writes one page instead of two to four. Until then charts from
   // rollups lag by up to this much. 0 = rewrite at every commit.
-  std::int64_t open_rollup_refresh_ms = 10 * 60 * 1000;
+  std::int64_t open_rollup_refresh_ms = 600'000;  // 10 minutes
   // 0 = no cap. Otherwise a commit that would grow the database file beyond this fails like
   // a full disk (SQLITE_FULL): a guard for small SD cards shared with other data.
   std::uint64_t max_db_bytes = 0;
@@ -82,7 +82,7 @@ class SnapshotStore {
  public:
   // Creates the parent directories and the file, migrates it to the current schema. Throws
   // StoreError when that fails or the file was written by a newer release.
-  explicit SnapshotStore(StoreOptions options);
+  explicit SnapshotStore(const StoreOptions& options);
   // When add() was ever called: commits what is buffered, with every pending rollup; errors
   // are only recorded.
   ~SnapshotStore();

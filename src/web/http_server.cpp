@@ -70,7 +70,7 @@ void HttpServer::start(const std::string& host, int port) {
                                      : fmt::format("HTTP {}", res.status);
     res.set_content(fmt::format("{{\"error\":\"{}\"}}\n", message), "application/json");
   });
-  s.set_exception_handler([](const auto&, auto& res, std::exception_ptr error) {
+  s.set_exception_handler([](const auto&, auto& res, const std::exception_ptr& error) {
     std::string what = "internal error";
     try {
       if (error) std::rethrow_exception(error);

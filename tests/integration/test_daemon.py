@@ -260,3 +260,65 @@ class WallClockJumps(DaemonTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BadConfiguration(unittest.TestCase):
+    """Each mistake stops `config check` and `run` with exit status 2 and FILE:LINE: KEY."""
+
+    def check(self, text, line, key, *args):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "bad.toml")
+            with open(path, "w") as f:
+                f.write(text)
+            for command in (["config", "check", path], ["run", "--config", path]):
+                out = subprocess.run([TRACERMON, *command], capture_output=True, text=True,
+                                     timeout=30)
+                self.assertEqual(out.returncode, 2, (command, out.stderr))
+                self.assertIn(f"{path}:{line}: {key}", out.stderr)
+                for word in args:
+                    self.assertIn(word, out.stderr)
+
+    def test_mistakes(self):
+        bus = '[[bus]]\nport = "sim:ids=1"\n  [[bus.device]]\n  id = 1\n'
+        self.check('[poll]\nfast = 5\nfastt = "1s"\n' + bus, 3, "poll.fastt", "allowed")
+        self.check(bus + '  [[bus.device]]\n  id = 1\n', 6, "bus[1].device[2].id", "line 4")
+        self.check(bus.replace("id = 1", 'id = "one"'), 4, "bus[1].device[1].id", "integer")
+        self.check(bus.replace("id = 1", "id = 300"), 4, "bus[1].device[1].id", "1-247")
+        self.check('[store]\nraw_days = -1\n' + bus, 2, "store.raw_days")
+
+    def test_good_example_files_pass(self):
+        for name in ("tracermon.toml", "demo.toml"):
+            path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", name)
+            out = subprocess.run([TRACERMON, "config", "check", path], capture_output=True,
+                                 text=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+
+
+class GetFromStateFiles(unittest.TestCase):
+    """`tracermon get` refuses a value older than three poll intervals, and names the field."""
+
+    def write_state(self, d, age_ms):
+        state = {"device": "east", "time_ms": now_ms() - age_ms,
+                 "fields": {"pv_voltage": {"value": 18.52, "unit": "V", "time": "x",
+                                           "time_ms": now_ms() - age_ms, "max_age_s": 15}},
+                 "missing": {"battery_soc": "read_failed: timeout"}}
+        with open(os.path.join(d, "east.json"), "w") as f:
+            json.dump(state, f)
+
+    def get(self, d, field):
+        return subprocess.run([TRACERMON, "get", "east", field, "--dir", d], capture_output=True,
+                              text=True, timeout=30)
+
+    def test_fresh_stale_and_missing(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.write_state(d, 1000)
+            out = self.get(d, "pvvolt")
+            self.assertEqual((out.returncode, out.stdout.strip()), (0, "18.52"))
+            self.write_state(d, 60_000)
+            out = self.get(d, "pv_voltage")
+            self.assertEqual(out.returncode, 3)
+            self.assertIn("stale", out.stderr)
+            self.assertEqual(out.stdout, "")
+            out = self.get(d, "battery_soc")
+            self.assertEqual(out.returncode, 3)
+            self.assertIn("timeout", out.stderr)

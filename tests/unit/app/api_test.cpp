@@ -75,7 +75,7 @@ class Api : public ::testing::Test {
 
   ApiResponse query(const Params& params) { return api_history(view, params, k_now); }
 
-  app::test::TempDir dir;
+  ::tracermon::test::TempDir dir;
   std::unique_ptr<store::SnapshotStore> history;
   app::LiveState live;
   std::vector<poller::BusStatus> buses;

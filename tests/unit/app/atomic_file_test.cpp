@@ -14,7 +14,7 @@
 namespace tracermon::core {
 namespace {
 
-using app::test::TempDir;
+using ::tracermon::test::TempDir;
 
 std::string read(const std::filesystem::path& path) {
   std::ifstream in(path);

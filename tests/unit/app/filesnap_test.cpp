@@ -67,7 +67,7 @@ TEST(Filesnap, PathPatternTakesIdAndName) {
 }
 
 TEST(Filesnap, WriteReplacesTheFileEachCycle) {
-  app::test::TempDir dir;
+  ::tracermon::test::TempDir dir;
   FilesnapSink sink(app::test::map(), (dir.path() / "ep_{id}.log").string());
   auto read = [&] {
     std::ifstream in(dir.path() / "ep_1.log");

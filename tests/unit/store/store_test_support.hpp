@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "store/record.hpp"
+#include "temp_dir.hpp"
 #include "store/snapshot_store.hpp"
 
 namespace tracermon::store::test {
@@ -22,25 +23,10 @@ inline constexpr std::int64_t k_minute = 60'000;
 inline constexpr std::int64_t k_hour = 3'600'000;
 inline constexpr std::int64_t k_day = 86'400'000;
 
-class TempDir {
+// The shared temporary directory, with the store's file inside it.
+class TempDir : public ::tracermon::test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tracermon-store-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return m_path; }
-  std::filesystem::path db() const { return m_path / "history" / "tracermon.db"; }
-
- private:
-  std::filesystem::path m_path;
+  std::filesystem::path db() const { return path() / "history" / "tracermon.db"; }
 };
 
 inline Record record(std::string source, std::int64_t time_ms, std::vector<RecordValue> values) {

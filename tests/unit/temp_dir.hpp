@@ -7,12 +7,12 @@
 #include <string>
 #include <system_error>
 
-namespace tracermon::app::test {
+namespace tracermon::test {
 
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = std::filesystem::temp_directory_path() / "tracermon-app-XXXXXX";
+    std::string pattern = std::filesystem::temp_directory_path() / "tracermon-test-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     m_path = pattern;
   }
@@ -29,4 +29,4 @@ class TempDir {
   std::filesystem::path m_path;
 };
 
-}  // namespace tracermon::app::test
+}  // namespace tracermon::test
