@@ -83,7 +83,7 @@ struct LogConfig {
 
 struct DaemonConfig {
   std::filesystem::path file;  // where it was read from
-  // Lock files and the control socket of the running daemon (how `read` finds it).
+  // The running daemon's lock and daemon.json (pid, ports, HTTP address): how `read` finds it.
   std::filesystem::path runtime_dir = "/run/tracermon";
   std::vector<BusConfig> buses;
   PollConfig poll;

@@ -57,8 +57,8 @@ void HttpServer::start(const std::string& host, int port) {
         "<!doctype html><meta charset=utf-8><title>tracermon</title><h1>tracermon</h1><ul>"
         "<li><a href=api/v1/status>/api/v1/status</a> buses, devices, health, counters"
         "<li><a href=api/v1/latest>/api/v1/latest</a> latest values and site totals"
-        "<li><a href=\"api/v1/history?device=&fields=battery_voltage&from=-24h\">/api/v1/history"
-        "</a>?device=NAME&amp;fields=a,b&amp;from=T&amp;to=T&amp;points=N&amp;agg=mean"
+        "<li>/api/v1/history?device=NAME&amp;fields=a,b&amp;from=-24h&amp;to=now&amp;points=500"
+        "&amp;agg=mean"
         "<li><a href=api/v1/energy>/api/v1/energy</a> kWh per day, month and year"
         "<li><a href=metrics>/metrics</a> Prometheus<li><a href=healthz>/healthz</a></ul>",
         "text/html; charset=utf-8");
