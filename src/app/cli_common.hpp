@@ -64,4 +64,9 @@ std::string find_serial_adapter(const std::string& directory = "/dev/serial/by-i
 // RFC 3339 in local time with offset and milliseconds: 2026-11-24T10:00:00.123+01:00.
 std::string rfc3339(std::chrono::system_clock::time_point time);
 
+// Milliseconds since the epoch (UTC): how times travel in files, the store and the API.
+inline std::int64_t epoch_ms(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+
 }  // namespace tracermon::app

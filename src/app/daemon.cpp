@@ -24,10 +24,6 @@ using std::chrono::steady_clock;
 
 namespace {
 
-std::int64_t epoch_ms(poller::WallTime time) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-}
-
 poller::BusSetup bus_setup(const BusConfig& bus, const PollConfig& poll) {
   poller::BusSetup setup;
   setup.name = bus.name;
@@ -121,9 +117,9 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
   if (demo_history_days > 0) fill_demo_history(demo_history_days);
 
   for (const auto& bus : m_config.buses) {
-    m_workers.push_back(
-        std::make_unique<poller::BusWorker>(bus_setup(bus, m_config.poll), m_map, m_clock,
-                                            [this](const SnapshotPtr& cycle) { on_snapshot(cycle); }));
+    m_workers.push_back(std::make_unique<poller::BusWorker>(
+        bus_setup(bus, m_config.poll), m_map, m_clock,
+        [this](const SnapshotPtr& cycle) { on_snapshot(cycle); }));
   }
 }
 

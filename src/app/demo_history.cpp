@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/cli_common.hpp"
 #include "app/daemon.hpp"
 #include "device/field_reader.hpp"
 #include "poller/site_totals.hpp"
@@ -40,10 +41,6 @@ poller::SnapshotPtr snapshot_of(const protocol::RegisterMap& map, const DeviceCo
   std::sort(snapshot->fields.begin(), snapshot->fields.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   return snapshot;
-}
-
-std::int64_t epoch_ms(poller::WallTime time) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
 }
 
 }  // namespace

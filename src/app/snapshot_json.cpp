@@ -21,12 +21,6 @@ std::chrono::milliseconds max_age(const protocol::Field& field,
   }
 }
 
-namespace {
-std::int64_t epoch_ms(poller::WallTime time) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-}
-}  // namespace
-
 nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
                                      const poller::DeviceSnapshot& snapshot,
                                      const poller::PollIntervals& intervals) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/cli_common.hpp"
 #include "web/api.hpp"
 #include "web/metrics.hpp"
 
@@ -24,12 +25,6 @@ Params params_of(const httplib::Request& req) {
   return {req.params.begin(), req.params.end()};
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 HttpServer::HttpServer(DaemonView view)
@@ -44,7 +39,7 @@ void HttpServer::start(const std::string& host, int port) {
   s.Get("/api/v1/status", [this](const auto&, auto& res) { send(res, api_status(m_view)); });
   s.Get("/api/v1/latest", [this](const auto&, auto& res) { send(res, api_latest(m_view)); });
   s.Get("/api/v1/history", [this](const auto& req, auto& res) {
-    send(res, api_history(m_view, params_of(req), now_ms()));
+    send(res, api_history(m_view, params_of(req), app::epoch_ms(std::chrono::system_clock::now())));
   });
   s.Get("/api/v1/energy",
         [this](const auto& req, auto& res) { send(res, api_energy(m_view, params_of(req))); });

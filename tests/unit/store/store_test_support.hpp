@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "store/record.hpp"
-#include "temp_dir.hpp"
 #include "store/snapshot_store.hpp"
+#include "temp_dir.hpp"
 
 namespace tracermon::store::test {
 
