@@ -48,7 +48,7 @@ struct OutputRunnerOptions {
   std::string name = "output";        // for the log
   std::size_t queue_capacity = 1000;  // items in memory
   std::size_t batch_items = 100;
-  std::size_t batch_bytes = 256 * 1024;
+  std::size_t batch_bytes = 262'144;  // 256 KiB
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};
   std::chrono::milliseconds stop_timeout{5000};
