@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "numbered_items.hpp"
 #include "temp_dir.hpp"
 
 namespace tracermon::sinks {
@@ -19,16 +20,8 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t k_header_bytes = 16;  // the documented record header
 
-std::string item(int i) {
-  return "item-" + std::to_string(i);
-}
-
-std::vector<std::string> items(int from, int to) {
-  std::vector<std::string> out;
-  for (int i = from; i < to; ++i)
-    out.push_back(item(i));
-  return out;
-}
+using test::item;
+using test::items;
 
 std::unique_ptr<Outbox> open_outbox(const fs::path& dir, OutboxOptions options = {}) {
   auto outbox = Outbox::open(dir, std::move(options));

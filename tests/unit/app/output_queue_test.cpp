@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "numbered_items.hpp"
 #include "temp_dir.hpp"
 
 namespace tracermon::sinks {
@@ -27,16 +28,8 @@ namespace fs = std::filesystem;
 // ends on a condition variable as soon as its condition holds.
 constexpr auto k_give_up = 60s;
 
-std::string item(int i) {
-  return "item-" + std::to_string(i);
-}
-
-std::vector<std::string> items(int from, int to) {
-  std::vector<std::string> out;
-  for (int i = from; i < to; ++i)
-    out.push_back(item(i));
-  return out;
-}
+using test::item;
+using test::items;
 
 std::size_t file_count(const fs::path& dir) {
   if (!fs::exists(dir)) return 0;
