@@ -32,6 +32,7 @@
 #include "protocol/pdu.hpp"
 #include "sim/bus.hpp"
 #include "sim/sim_stream.hpp"
+#include "wire_floor.hpp"
 
 using namespace tracermon;
 using std::chrono::milliseconds;
@@ -83,16 +84,7 @@ double floor_ms(int unit, std::uint16_t max_registers) {
   protocol::DeviceSupport support;
   auto fields = monitored_fields(map);
   (void)reader.read(static_cast<std::uint8_t>(unit), fields, support);
-  double total = 0;
-  for (const auto& b : protocol::plan_reads(map, fields, {max_registers}, support)) {
-    auto request = protocol::make_read_request(b.table, b.start, b.count);
-    auto reply = protocol::expected_reply_size(request) + 3;
-    double registers = b.table == protocol::Table::Coil || b.table == protocol::Table::Discrete
-                           ? b.count / 16.0
-                           : b.count;
-    total += bus->wire_ms(8 + reply) + options.turnaround_ms + 0.5 * registers + 1.75;
-  }
-  return total;
+  return bench::wire_floor_ms(*bus, map, fields, {max_registers}, support);
 }
 
 struct Simulator {

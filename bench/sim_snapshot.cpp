@@ -17,25 +17,11 @@
 #include "sim/controller.hpp"
 #include "sim/links.hpp"
 #include "transport/modbus_client.hpp"
+#include "wire_floor.hpp"
 
 using namespace tracermon;
 
 namespace {
-
-double floor_ms(const sim::SimulatedBus& bus, const protocol::RegisterMap& map,
-                std::span<const protocol::FieldId> all, const protocol::PlanOptions& plan,
-                const protocol::DeviceSupport& support) {
-  double total = 0;
-  for (const auto& b : protocol::plan_reads(map, all, plan, support)) {
-    auto request = protocol::make_read_request(b.table, b.start, b.count);
-    std::size_t reply = protocol::expected_reply_size(request) + 3;
-    double registers = b.table == protocol::Table::Coil || b.table == protocol::Table::Discrete
-                           ? b.count / 16.0
-                           : b.count;
-    total += bus.wire_ms(8 + reply) + bus.options().turnaround_ms + 0.5 * registers + 1.75;
-  }
-  return total;
-}
 
 void run(int controllers, int gap_ms) {
   auto dir =
@@ -80,7 +66,7 @@ void run(int controllers, int gap_ms) {
       k_rounds;
   double floor = 0;
   for (const auto& s : support)
-    floor += floor_ms(bus, map, all, plan, s);
+    floor += bench::wire_floor_ms(bus, map, all, plan, s);
   std::printf(
       "%d controller(s), gap %2d ms: %zu requests per snapshot, %.1f ms measured, %.1f ms "
       "wire floor, ratio %.2f%s\n",

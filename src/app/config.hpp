@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "poller/poll_schedule.hpp"
 #include "transport/modbus_client.hpp"
 #include "transport/port_spec.hpp"
 
@@ -49,6 +50,10 @@ struct PollConfig {
   std::chrono::milliseconds settings{3600000};  // settings; "once" fields are read at start
   // A device that stops answering is skipped for 1, 2, 4 ... cycles up to this many.
   int max_skip_cycles = 8;
+
+  [[nodiscard]] poller::PollIntervals intervals() const {
+    return {fast, slow, settings, max_skip_cycles};
+  }
 };
 
 struct StoreConfig {

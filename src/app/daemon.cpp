@@ -31,7 +31,7 @@ poller::BusSetup bus_setup(const BusConfig& bus, const PollConfig& poll) {
   setup.serial = bus.serial;
   setup.client = bus.client;
   setup.max_registers = bus.max_registers;
-  setup.intervals = {poll.fast, poll.slow, poll.settings, poll.max_skip_cycles};
+  setup.intervals = poll.intervals();
   for (const auto& d : bus.devices)
     setup.devices.push_back({d.id, d.name, d.site, d.model});
   return setup;
@@ -81,8 +81,8 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
       throw std::runtime_error(fmt::format("files.json_dir {}: cannot create it: {}",
                                            m_config.files.json_dir.string(), ec.message()));
     }
-    m_state_files =
-        std::make_unique<sinks::StateFileSink>(m_map, m_config.files.json_dir, intervals());
+    m_state_files = std::make_unique<sinks::StateFileSink>(m_map, m_config.files.json_dir,
+                                                           m_config.poll.intervals());
   }
   if (!m_config.files.filesnap.empty()) {
     m_filesnap = std::make_unique<sinks::FilesnapSink>(m_map, m_config.files.filesnap);
@@ -127,11 +127,6 @@ Daemon::~Daemon() {
   stop();
 }
 
-poller::PollIntervals Daemon::intervals() const {
-  const auto& p = m_config.poll;
-  return {p.fast, p.slow, p.settings, p.max_skip_cycles};
-}
-
 void Daemon::start() {
   if (m_config.http.enabled) {
     web::DaemonView view;
@@ -139,7 +134,7 @@ void Daemon::start() {
     view.live = &m_live;
     view.buses = [this] { return bus_statuses(); };
     view.store = m_store.get();
-    view.intervals = intervals();
+    view.intervals = m_config.poll.intervals();
     view.daemon_status = [this] { return daemon_status(); };
     m_http = std::make_unique<web::HttpServer>(std::move(view));
     m_http->start(m_config.http.host, m_config.http.port);

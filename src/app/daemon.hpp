@@ -55,7 +55,6 @@ class Daemon {
   void save_energy();
   void write_runtime_file();
   [[nodiscard]] nlohmann::ordered_json daemon_status() const;
-  [[nodiscard]] poller::PollIntervals intervals() const;
 
   DaemonConfig m_config;
   const protocol::RegisterMap& m_map;

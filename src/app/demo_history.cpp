@@ -30,16 +30,9 @@ poller::SnapshotPtr snapshot_of(const protocol::RegisterMap& map, const DeviceCo
   snapshot->time = wall;
   snapshot->steady = steady_clock::now();
   for (const auto& value : reading.values) {
-    poller::FieldSample sample;
-    sample.id = value.id;
-    sample.raw = value.raw;
-    sample.value = protocol::scaled_value(map.field(value.id), value.raw);
-    sample.read_at = snapshot->steady;
-    sample.wall_time = wall;
-    snapshot->fields.push_back(sample);
+    snapshot->fields.push_back(poller::make_sample(map.field(value.id), value, wall));
   }
-  std::sort(snapshot->fields.begin(), snapshot->fields.end(),
-            [](const auto& a, const auto& b) { return a.id < b.id; });
+  poller::sort_by_field(snapshot->fields);
   return snapshot;
 }
 

@@ -342,14 +342,7 @@ void BusWorker::publish(Device& device, const device::Reading& reading, Health h
   std::uint64_t resets = 0;
   for (const auto& value : reading.values) {
     const auto& field = m_map.field(value.id);
-    FieldSample sample;
-    sample.id = value.id;
-    sample.word_count = static_cast<std::uint8_t>(std::min<std::size_t>(value.words.size(), 2));
-    std::copy_n(value.words.begin(), sample.word_count, sample.words.begin());
-    sample.raw = value.raw;
-    sample.value = protocol::scaled_value(field, value.raw);
-    sample.read_at = value.read_at;
-    sample.wall_time = clock.wall;
+    auto sample = make_sample(field, value, clock.wall);
     auto verdict = device.validator.check(field, value.raw, sample.value);
     if (!verdict.accepted) {
       ++rejected;
@@ -373,8 +366,7 @@ void BusWorker::publish(Device& device, const device::Reading& reading, Health h
   for (auto id : reading.unsupported) {
     snapshot->missing.push_back({id, Missing::Unsupported, "exception 2"});
   }
-  std::sort(snapshot->fields.begin(), snapshot->fields.end(),
-            [](const FieldSample& a, const FieldSample& b) { return a.id < b.id; });
+  sort_by_field(snapshot->fields);
   if (health == Health::Online && rejected > 0) health = Health::Degraded;
   if (health == Health::Degraded && !reading.failures.empty()) {
     note_error(device, fmt::format("{} reads failed, first: {} ({})", reading.failures.size(),
@@ -395,9 +387,12 @@ void BusWorker::publish(Device& device, const device::Reading& reading, Health h
     } else {
       status.last_seen = clock.wall;
     }
-    status.unsupported.clear();
-    for (auto id : device.support.unsupported_fields()) {
-      status.unsupported.push_back(m_map.field(id).name);
+    if (device.support_seen != device.support.generation()) {
+      device.support_seen = device.support.generation();
+      status.unsupported.clear();
+      for (auto id : device.support.unsupported_fields()) {
+        status.unsupported.push_back(m_map.field(id).name);
+      }
     }
   }
   if (m_on_snapshot) m_on_snapshot(std::move(snapshot));

@@ -76,6 +76,7 @@ class BusWorker {
     Validator validator;
     std::uint64_t cycle = 0;
     bool identified = false;
+    std::uint64_t support_seen = 0;  // support.generation() last copied into the status
   };
 
   void run();

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "device/field_reader.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::poller {
@@ -72,5 +73,11 @@ struct DeviceSnapshot {
 };
 
 using SnapshotPtr = std::shared_ptr<const DeviceSnapshot>;
+
+// A value as read, with its raw words and scaled value, filed at `wall` (the cycle's time).
+FieldSample make_sample(const protocol::Field& field, const device::FieldValue& value,
+                        WallTime wall);
+// Orders `fields` by field id, as DeviceSnapshot::find expects.
+void sort_by_field(std::vector<FieldSample>& fields);
 
 }  // namespace tracermon::poller
