@@ -30,6 +30,8 @@ const char* to_string(ErrorKind kind) {
       return "I/O error";
     case ErrorKind::InvalidArgument:
       return "invalid argument";
+    case ErrorKind::Rejected:
+      return "rejected";
   }
   return "unknown error";
 }

@@ -23,6 +23,7 @@ enum class ErrorKind : std::uint8_t {
   ConnectFailed,     // TCP connect refused or timed out
   Io,                // any other operating system error
   InvalidArgument,   // the caller asked for something impossible
+  Rejected,          // a far end refused the data itself (HTTP 4xx): sending it again cannot help
 };
 
 const char* to_string(ErrorKind kind);

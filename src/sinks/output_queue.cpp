@@ -49,6 +49,7 @@ struct OutputRunner::Shared {
   bool stopping = false;
   bool closed = false;  // stop() saved what was left; the thread may no longer touch anything
   bool thread_done = false;
+  bool retry_requested = false;
   Clock::time_point stop_deadline;
   OutputCounters counters;  // dropped: ours only (the outbox counts its own)
 
@@ -139,6 +140,16 @@ struct OutputRunner::Shared {
     counters.retry_delay = std::chrono::milliseconds(0);
   }
 
+  // The far end refused this batch: sending it again cannot help, so it is dropped.
+  void rejected(const std::string& message) {
+    record_error(message);
+    counters.rejected += in_flight.size();
+    spdlog::error("{}: {}; dropped {} item(s)", options.name, message, in_flight.size());
+    auto sent = counters.sent;
+    delivered();  // acknowledges the batch in the outbox and leaves the retry state
+    counters.sent = sent;
+  }
+
   void failed(const std::string& message) {
     record_error(message);
     if (counters.state != OutputState::Retrying) {
@@ -169,12 +180,14 @@ struct OutputRunner::Shared {
     }
     auto deadline = Clock::now() + delay;
     bool spill_failed = false;
-    while (!stopping) {
-      bool woke = cv.wait_until(
-          lock, deadline, [&] { return stopping || (outbox && !spill_failed && !queue.empty()); });
-      if (!woke || stopping) return;
+    while (!stopping && !retry_requested) {
+      bool woke = cv.wait_until(lock, deadline, [&] {
+        return stopping || retry_requested || (outbox && !spill_failed && !queue.empty());
+      });
+      if (!woke || stopping || retry_requested) break;
       spill_failed = !spill();
     }
+    retry_requested = false;
   }
 
   // On stop, what is queued is still delivered while the far end accepts and nothing older
@@ -212,6 +225,10 @@ struct OutputRunner::Shared {
         if (status) {
           delivered();
           delay = std::chrono::milliseconds(0);
+          continue;
+        }
+        if (status.error().kind == core::ErrorKind::Rejected) {
+          rejected(status.error().message);
           continue;
         }
         failed(status.error().describe());
@@ -267,6 +284,12 @@ OutputRunner::~OutputRunner() {
 
 void OutputRunner::offer(std::string item) {
   m_shared->offer(std::move(item));
+}
+
+void OutputRunner::retry_now() {
+  std::lock_guard lock(m_shared->mutex);
+  m_shared->retry_requested = true;
+  m_shared->cv.notify_all();
 }
 
 void OutputRunner::stop() {

@@ -11,6 +11,9 @@
 // process (at-least-once across a crash, see outbox.hpp). A full queue moves to the outbox too;
 // without an outbox the oldest item is dropped and counted instead.
 //
+// A delivery that fails with ErrorKind::Rejected (the far end refused the data itself, such as
+// an HTTP 400) is not retried: the batch is dropped, counted in `rejected` and logged.
+//
 // stop() waits at most `stop_timeout` for the delivery in progress (while the far end accepts
 // and the outbox is empty it first delivers what is queued), then writes what is left to the
 // outbox. A delivery function that hangs beyond the timeout is left behind on its detached
@@ -38,10 +41,19 @@ struct OutputCounters {
   std::uint64_t in_outbox = 0;  // on disk
   std::uint64_t dropped = 0;    // lost to the queue or outbox bounds
   std::uint64_t errors = 0;     // failed deliveries and outbox errors
+  std::uint64_t rejected = 0;   // items the far end refused (not retried)
   std::string last_error;
   std::chrono::system_clock::time_point last_error_time{};  // epoch when there was none
   OutputState state = OutputState::Connected;
   std::chrono::milliseconds retry_delay{0};  // the current backoff while retrying
+};
+
+// What /api/v1/status and /metrics show of one output.
+struct OutputStatus {
+  std::string name;        // "mqtt", "influxdb"
+  std::string endpoint;    // where it delivers, without credentials
+  bool connected = false;  // the far end accepts (MQTT: the broker connection is up)
+  OutputCounters counters;
 };
 
 struct OutputRunnerOptions {
@@ -70,6 +82,8 @@ class OutputRunner {
 
   // Queues one item; never waits for the output. Items offered after stop() are dropped.
   void offer(std::string item);
+  // Ends a backoff wait now (the output knows the far end is back, such as on a reconnect).
+  void retry_now();
   // See the class comment. Idempotent.
   void stop();
 

@@ -182,6 +182,66 @@ TEST(OutputRunner, KeepsTheOrderAndDeliversEachItemOnceAcrossAnOutage) {
   EXPECT_EQ(file_count(dir.path()), 0U) << "a drained outbox leaves nothing on the card";
 }
 
+TEST(OutputRunner, ARejectedBatchIsDroppedAndCountedNotRetried) {
+  TempDir dir;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::string> received;
+  int attempts = 0;
+  // The far end refuses the data of item 3 itself (an HTTP 400): every batch holding it.
+  DeliverFunction deliver = [&](std::span<const std::string> batch) -> core::Status {
+    std::lock_guard lock(mutex);
+    ++attempts;
+    cv.notify_all();
+    for (const auto& i : batch) {
+      if (i == item(3)) return core::Error{core::ErrorKind::Rejected, "HTTP 400: bad field type"};
+    }
+    received.insert(received.end(), batch.begin(), batch.end());
+    return core::Ok{};
+  };
+  OutputRunnerOptions options;
+  options.batch_items = 2;
+  options.backoff_wait = [](std::chrono::milliseconds) { FAIL() << "a rejection is not retried"; };
+  OutputRunner runner(deliver, open_outbox(dir.path()), options);
+  runner.offer(item(0));
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, k_give_up, [&] { return received.size() == 1; }));
+  }
+  for (int i = 1; i < 8; ++i)
+    runner.offer(item(i));
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, k_give_up, [&] { return received.size() == 6; }));
+  }
+  runner.stop();
+  // Items 2 and 3 went in one batch (or 3 alone): what was refused is gone, the rest arrived.
+  EXPECT_EQ(received.front(), item(0));
+  EXPECT_EQ(received.back(), item(7));
+  EXPECT_EQ(std::count(received.begin(), received.end(), item(3)), 0);
+  auto counters = runner.counters();
+  EXPECT_EQ(counters.rejected + counters.sent, 8U);
+  EXPECT_GE(counters.rejected, 1U);
+  EXPECT_EQ(counters.errors, 1U);
+  EXPECT_EQ(counters.last_error, "HTTP 400: bad field type");
+  EXPECT_EQ(counters.in_outbox, 0U);
+  EXPECT_EQ(counters.dropped, 0U);
+}
+
+TEST(OutputRunner, RetryNowEndsTheBackoffWait) {
+  auto far_end = std::make_shared<FarEnd>();
+  far_end->refuse_first = 1;
+  OutputRunnerOptions options;
+  options.backoff_initial = std::chrono::hours(1);  // only retry_now() can end this wait
+  options.backoff_max = std::chrono::hours(1);
+  OutputRunner runner(FarEnd::deliver(far_end), nullptr, options);
+  runner.offer(item(0));
+  ASSERT_TRUE(far_end->wait_refused(1));
+  runner.retry_now();
+  ASSERT_TRUE(far_end->wait_received(1));
+  EXPECT_EQ(far_end->received_items(), items(0, 1));
+}
+
 TEST(OutputRunner, BacksOffFromOneSecondDoublingUpToAMinute) {
   auto far_end = std::make_shared<FarEnd>();
   far_end->refuse_first = 9;
