@@ -8,12 +8,12 @@ packages=(
   g++ cmake ninja-build pkg-config make
   # libraries
   libmodbus-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
-  libsqlite3-dev libcpp-httplib-dev libsystemd-dev
+  libsqlite3-dev libcpp-httplib-dev libsystemd-dev libmosquitto-dev libcurl4-openssl-dev zlib1g-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for integration tests
   python3 python3-pymodbus python3-serial python3-serial-asyncio socat mbpoll
-  faketime
+  faketime mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics
 )
 
 missing=()

@@ -6,12 +6,16 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "poller/poll_schedule.hpp"
+#include "sinks/ha_discovery.hpp"
+#include "sinks/influx_sink.hpp"
+#include "sinks/mqtt_connection.hpp"
 #include "transport/modbus_client.hpp"
 #include "transport/port_spec.hpp"
 
@@ -86,6 +90,34 @@ struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
 
+// Where a network output keeps what it could not deliver, and how long it keeps trying.
+struct SpoolConfig {
+  std::filesystem::path data_dir;  // default: "<store.path's folder>/<output>"
+  std::uint64_t outbox_max_bytes = 64ULL << 20;
+  std::chrono::milliseconds outbox_max_age = std::chrono::hours(24 * 7);
+  std::chrono::milliseconds retry_max{60000};  // the longest wait between two tries
+};
+
+struct MqttConfig {
+  bool enabled = false;  // a [mqtt] table turns it on unless it says enabled = false
+  std::string url = "mqtt://127.0.0.1:1883";
+  sinks::MqttConnectionOptions connection;  // from url, credentials, TLS files, keepalive
+  sinks::DiscoveryOptions topics;           // topic_root, discovery_prefix
+  std::optional<std::chrono::milliseconds> expire_after;  // unset: 3 fast intervals, >= 30 s
+  bool discovery = true;
+  int qos = 1;
+  bool retain = true;
+  SpoolConfig spool;
+};
+
+struct InfluxConfig {
+  bool enabled = false;  // a [influxdb] table (or influx_db) turns it on unless enabled = false
+  sinks::InfluxSinkOptions options;
+  std::vector<std::string> legacy_devices;  // empty: every device, in file order
+  std::filesystem::path ini_file;           // set when read from the old tool's influx.db
+  SpoolConfig spool;
+};
+
 struct DaemonConfig {
   std::filesystem::path file;  // where it was read from
   // The running daemon's lock and daemon.json (pid, ports, HTTP address): how `read` finds it.
@@ -96,6 +128,8 @@ struct DaemonConfig {
   FilesConfig files;
   HttpConfig http;
   LogConfig log;
+  MqttConfig mqtt;
+  InfluxConfig influxdb;
 };
 
 // "500ms", "5s", "1m", "1h" (a whole number and a unit), at most a week. Throws

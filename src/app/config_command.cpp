@@ -64,6 +64,28 @@ void print_summary(const DaemonConfig& c) {
   } else {
     std::cout << "http: off\n";
   }
+  if (c.mqtt.enabled) {
+    const auto& m = c.mqtt;
+    std::cout << fmt::format(
+        "mqtt: {}://{}:{}{}, topics {}/..., QoS {}, discovery {}\n",
+        m.connection.tls ? "mqtts" : "mqtt", m.connection.host, m.connection.port,
+        m.connection.username.empty() ? "" : " as " + m.connection.username, m.topics.topic_root,
+        m.qos, m.discovery ? m.topics.discovery_prefix + "/..." : "off");
+  } else {
+    std::cout << "mqtt: off\n";
+  }
+  if (c.influxdb.enabled) {
+    const auto& w = c.influxdb.options.writer;
+    bool v2 = w.api == sinks::InfluxApi::V2;
+    std::cout << fmt::format(
+        "influxdb: {} API {}, {}{}{}\n", w.url, v2 ? "v2" : "v1",
+        v2 ? "bucket " + w.bucket : "database " + w.database,
+        c.influxdb.options.legacy ? ", legacy measurement " + c.influxdb.options.legacy_measurement
+                                  : "",
+        c.influxdb.ini_file.empty() ? "" : " (from " + c.influxdb.ini_file.string() + ")");
+  } else {
+    std::cout << "influxdb: off\n";
+  }
   std::cout << fmt::format("runtime dir: {}\nlog level: {}\n", c.runtime_dir.string(), c.log.level);
 }
 

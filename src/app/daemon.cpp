@@ -115,6 +115,7 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
   for (const auto& site : m_sites)
     m_site_of_last_member[site.members.back()] = &site;
   if (demo_history_days > 0) fill_demo_history(demo_history_days);
+  open_outputs();
 
   for (const auto& bus : m_config.buses) {
     m_workers.push_back(std::make_unique<poller::BusWorker>(
@@ -136,9 +137,11 @@ void Daemon::start() {
     view.store = m_store.get();
     view.intervals = m_config.poll.intervals();
     view.daemon_status = [this] { return daemon_status(); };
+    view.outputs = [this] { return output_statuses(); };
     m_http = std::make_unique<web::HttpServer>(std::move(view));
     m_http->start(m_config.http.host, m_config.http.port);
   }
+  if (m_mqtt) m_mqtt->start();
   for (auto& worker : m_workers)
     worker->start();
   write_runtime_file();
@@ -149,6 +152,9 @@ void Daemon::start() {
 void Daemon::stop() {
   for (auto& worker : m_workers)
     worker->stop();
+  // After the workers: nothing is offered any more; what is undelivered goes to the outboxes.
+  if (m_mqtt) m_mqtt->stop();
+  if (m_influx) m_influx->stop();
   if (m_http) m_http->stop();
   save_energy();
   if (m_store) {
@@ -184,6 +190,26 @@ nlohmann::ordered_json Daemon::daemon_status() const {
   out["version"] = TRACERMON_VERSION_STRING;
   out["uptime_s"] = std::chrono::duration<double>(steady_clock::now() - m_started).count();
   out["clock_jumps"] = m_clock.jumps();
+  auto outputs = nlohmann::ordered_json::array();
+  for (const auto& output : output_statuses()) {
+    const auto& c = output.counters;
+    outputs.push_back({{"name", output.name},
+                       {"endpoint", output.endpoint},
+                       {"connected", output.connected},
+                       {"state", sinks::to_string(c.state)},
+                       {"sent", c.sent},
+                       {"queued", c.queued},
+                       {"in_outbox", c.in_outbox},
+                       {"dropped", c.dropped},
+                       {"rejected", c.rejected},
+                       {"errors", c.errors},
+                       {"last_error", c.last_error},
+                       {"last_error_time",
+                        c.last_error.empty() ? nlohmann::ordered_json(nullptr)
+                                             : nlohmann::ordered_json(rfc3339(c.last_error_time))},
+                       {"retry_in_s", std::chrono::duration<double>(c.retry_delay).count()}});
+  }
+  out["outputs"] = std::move(outputs);
   if (m_store) {
     out["store"] = {{"path", m_config.store.path.string()},
                     {"buffered", m_store->buffered()},
@@ -197,6 +223,7 @@ nlohmann::ordered_json Daemon::daemon_status() const {
 
 void Daemon::on_snapshot(const SnapshotPtr& cycle) {
   auto latest = m_live.merge(*cycle);
+  publish(cycle, latest);
   if (m_state_files) m_state_files->write(*latest);
   if (m_filesnap) m_filesnap->write(*cycle);
   // Before the host clock is known good (a Pi without RTC before NTP), values are shown live
@@ -255,11 +282,11 @@ void Daemon::update_site(const Site& site) {
     }
     members.push_back(snapshot);
   }
-  // A member's values count as fresh for one slow cycle and a half: the energy totals are slow
-  // fields, and the sums need every member.
-  auto max_age = std::max(m_config.poll.slow * 3 / 2, m_config.poll.fast * 3);
   auto totals =
-      poller::compute_site_totals(m_map, site.name, members, steady_clock::now(), max_age);
+      poller::compute_site_totals(m_map, site.name, members, steady_clock::now(), site_max_age());
+  bool trusted = totals.time >= poller::ClockWatch::trust_floor();
+  if (m_mqtt) m_mqtt->publish_site(totals);
+  if (m_influx && trusted && !totals.values.empty()) m_influx->write_site(totals);
   nlohmann::ordered_json json{{"site", totals.site},
                               {"complete", totals.complete},
                               {"members", totals.members},
@@ -275,7 +302,7 @@ void Daemon::update_site(const Site& site) {
   }
   json["values"] = std::move(values);
   m_live.set_site(site.name, std::move(json));
-  if (m_store && !totals.values.empty() && totals.time >= poller::ClockWatch::trust_floor()) {
+  if (m_store && !totals.values.empty() && trusted) {
     store::Record record{site.name, epoch_ms(totals.time), {}};
     for (const auto& [name, value] : totals.values)
       record.values.push_back({name, value});

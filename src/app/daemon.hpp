@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@
 #include "poller/clock_watch.hpp"
 #include "poller/energy_ledger.hpp"
 #include "sinks/filesnap_sink.hpp"
+#include "sinks/influx_sink.hpp"
+#include "sinks/mqtt_sink.hpp"
 #include "sinks/state_file_sink.hpp"
 #include "store/snapshot_store.hpp"
 #include "web/http_server.hpp"
@@ -49,6 +52,13 @@ class Daemon {
   };
 
   void on_snapshot(const poller::SnapshotPtr& cycle);
+  void open_outputs();  // daemon_outputs.cpp
+  void publish(const poller::SnapshotPtr& cycle, const poller::SnapshotPtr& latest);
+  void publish_legacy();
+  [[nodiscard]] std::optional<poller::DeviceStatus> device_status(
+      const poller::DeviceSnapshot& cycle) const;
+  [[nodiscard]] std::vector<sinks::OutputStatus> output_statuses() const;
+  [[nodiscard]] std::chrono::milliseconds site_max_age() const;
   void fill_demo_history(int days);  // demo_history.cpp
   void update_site(const Site& site);
   void observe_energy(const poller::DeviceSnapshot& cycle);
@@ -64,6 +74,9 @@ class Daemon {
   std::unique_ptr<sinks::StateFileSink> m_state_files;
   std::unique_ptr<sinks::FilesnapSink> m_filesnap;
   std::vector<std::unique_ptr<poller::BusWorker>> m_workers;
+  std::unique_ptr<sinks::MqttSink> m_mqtt;
+  std::unique_ptr<sinks::InfluxSink> m_influx;
+  std::vector<std::string> m_legacy_devices;  // the old `solar` point's devices, first first
   std::unique_ptr<web::HttpServer> m_http;
   core::UniqueFd m_lock;  // flock on <runtime_dir>/daemon.lock: one daemon per runtime dir
   std::vector<Site> m_sites;

@@ -9,18 +9,6 @@ namespace tracermon::app {
 
 using protocol::PollClass;
 
-std::chrono::milliseconds max_age(const protocol::Field& field,
-                                  const poller::PollIntervals& intervals) {
-  switch (field.poll) {
-    case PollClass::Fast:
-      return intervals.fast * 3;
-    case PollClass::Slow:
-      return intervals.slow * 3;
-    default:
-      return std::chrono::milliseconds{0};
-  }
-}
-
 nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
                                      const poller::DeviceSnapshot& snapshot,
                                      const poller::PollIntervals& intervals) {
@@ -47,17 +35,19 @@ nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
     entry["unit"] = field.unit;
     entry["time"] = rfc3339(sample.wall_time);
     entry["time_ms"] = epoch_ms(sample.wall_time);
-    entry["max_age_s"] = std::chrono::duration<double>(max_age(field, intervals)).count();
+    entry["max_age_s"] = std::chrono::duration<double>(poller::max_age(field, intervals)).count();
     if (field.type == protocol::ValueType::Enum || field.type == protocol::ValueType::Bitfield) {
       entry["text"] = protocol::describe_value(map, field, sample.raw);
     }
     fields[field.name] = std::move(entry);
     if (auto decoded =
             protocol::decode_status(map, field, static_cast<std::uint16_t>(sample.words[0]))) {
+      // Named as in MQTT and InfluxDB: the charging and discharging words both have
+      // "input_voltage" and "fault".
       for (const auto& state : decoded->states)
-        status[std::string(state.key)] = state.meaning;
+        status[protocol::status_state_key(field.name, state.key)] = state.meaning;
       for (const auto& flag : decoded->flags) {
-        if (flag.problem) status[std::string(flag.key)] = flag.set;
+        if (flag.problem) status[protocol::status_flag_key(field.name, flag.key)] = flag.set;
       }
       for (auto& p : decoded->problems())
         problems.push_back(std::move(p));

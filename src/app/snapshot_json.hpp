@@ -10,11 +10,6 @@
 
 namespace tracermon::app {
 
-// How old a field's value may be before it counts as stale: three of its poll intervals;
-// zero (never stale) for rated data and settings, which are read rarely.
-std::chrono::milliseconds max_age(const protocol::Field& field,
-                                  const poller::PollIntervals& intervals);
-
 // {"device","bus","site","id","health","time","fields":{name:{value,unit,time,time_ms,
 //  max_age_s,raw}},"status":{...},"missing":{name:reason}}
 nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,

@@ -71,4 +71,15 @@ void PollSchedule::answered(SteadyTime now) {
   m_backoff_until = {};
 }
 
+std::chrono::milliseconds max_age(const protocol::Field& field, const PollIntervals& intervals) {
+  switch (field.poll) {
+    case PollClass::Fast:
+      return intervals.fast * 3;
+    case PollClass::Slow:
+      return intervals.slow * 3;
+    default:
+      return std::chrono::milliseconds{0};
+  }
+}
+
 }  // namespace tracermon::poller

@@ -18,6 +18,10 @@ struct PollIntervals {
   int max_skip_cycles = 8;  // backoff cap, in fast cycles
 };
 
+// How old a field's value may be before it counts as stale: three of its poll intervals;
+// zero (never stale) for rated data and settings, which are read rarely.
+std::chrono::milliseconds max_age(const protocol::Field& field, const PollIntervals& intervals);
+
 class PollSchedule {
  public:
   PollSchedule(PollIntervals intervals, SteadyTime start);

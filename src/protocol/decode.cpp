@@ -218,4 +218,15 @@ std::string describe_value(const RegisterMap& map, const Field& field, std::int6
   return field.unit.empty() ? text : fmt::format("{} {}", text, field.unit);
 }
 
+std::string status_flag_key(std::string_view status_field, std::string_view flag) {
+  constexpr std::string_view k_suffix = "_status";
+  if (status_field.ends_with(k_suffix)) status_field.remove_suffix(k_suffix.size());
+  return fmt::format("{}_{}", status_field, flag);
+}
+
+std::string status_state_key(std::string_view status_field, std::string_view state) {
+  if (state == "charging_phase") return std::string(state);
+  return status_flag_key(status_field, state) + "_state";
+}
+
 }  // namespace tracermon::protocol

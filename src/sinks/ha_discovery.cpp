@@ -104,15 +104,14 @@ Entity problem_entity(std::string key) {
   return {k_binary_sensor, std::move(key), std::move(name), "", "problem", "", -1};
 }
 
-// The status words give the charging phase as text and their fault flags as problems; the
-// running/standby bits and the other multi-bit states are left to the state message.
+// The status words give their multi-bit states as text and their fault flags as problems; the
+// running/standby bits are left to the state message.
 void add_status_entities(const protocol::RegisterMap& map, const Field& field,
                          std::vector<Entity>& out) {
   auto layout = protocol::decode_status(map, field, 0);  // word 0: only the layout is wanted
   if (!layout) return;                                   // the clock words: no entity
-  for (const auto& state : layout->states) {
-    if (state.key == "charging_phase") out.push_back(text_entity(std::string(state.key)));
-  }
+  for (const auto& state : layout->states)
+    out.push_back(text_entity(status_state_key(field.name, state.key)));
   for (const auto& flag : layout->flags) {
     if (flag.problem) out.push_back(problem_entity(status_flag_key(field.name, flag.key)));
   }
@@ -124,10 +123,6 @@ Entity discrete_entity(const Field& field) {
   return problem_entity(field.name);
 }
 
-bool is_entity_field(const Field& field) {
-  return field.readable() && (field.poll == PollClass::Fast || field.poll == PollClass::Slow);
-}
-
 std::vector<Entity> device_entities(const protocol::RegisterMap& map,
                                     const std::vector<protocol::FieldId>& fields) {
   std::vector<Entity> out;
@@ -135,7 +130,7 @@ std::vector<Entity> device_entities(const protocol::RegisterMap& map,
   for (auto id : fields) {
     if (id >= map.fields().size() || !seen.insert(id).second) continue;
     const auto& field = map.field(id);
-    if (!is_entity_field(field)) continue;
+    if (!has_entity(field)) continue;
     if (field.type == ValueType::Bitfield) {
       add_status_entities(map, field, out);
     } else if (field.type == ValueType::Enum) {
@@ -244,6 +239,10 @@ std::vector<DiscoveryMessage> removal_of(const DiscoveryOptions& options,
 
 }  // namespace
 
+bool has_entity(const protocol::Field& field) {
+  return field.readable() && (field.poll == PollClass::Fast || field.poll == PollClass::Slow);
+}
+
 std::string topic_safe(std::string_view name) {
   std::string out(name);
   for (auto& c : out) {
@@ -267,12 +266,6 @@ std::string device_state_topic(const DiscoveryOptions& options, std::string_view
 
 std::string site_state_topic(const DiscoveryOptions& options, std::string_view site) {
   return fmt::format("{}/site/{}/state", options.topic_root, topic_safe(site));
-}
-
-std::string status_flag_key(std::string_view status_field, std::string_view flag) {
-  constexpr std::string_view k_suffix = "_status";
-  if (status_field.ends_with(k_suffix)) status_field.remove_suffix(k_suffix.size());
-  return fmt::format("{}_{}", status_field, flag);
 }
 
 std::vector<DiscoveryMessage> device_discovery(const protocol::RegisterMap& map,

@@ -7,10 +7,12 @@
 //   <root>/status                  "online"/"offline" (the daemon; its MQTT last will)
 //   <root>/<device>/availability   "online"/"offline" (the controller answers or not)
 //   <root>/<device>/state          one JSON object per device per cycle: every numeric field by
-//                                  its register name, "charging_phase" (the enums.csv meaning),
-//                                  each status flag by status_flag_key() as a boolean, and the
-//                                  discrete inputs as booleans; null for a value not read this
-//                                  cycle (Home Assistant then shows "unknown", not a stale value)
+//                                  its register name, each status state by status_state_key()
+//                                  (the enums.csv meaning), each status flag by
+//                                  status_flag_key() as a boolean, and the discrete inputs as
+//                                  booleans; null for a value that is stale or was never read
+//                                  (Home Assistant then shows "unknown", not an old value);
+//                                  see mqtt_messages.hpp
 //   <root>/site/<site>/state       one JSON object per site: site_fields() names, null when
 //                                  left out
 
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "poller/device_status.hpp"
+#include "protocol/decode.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::sinks {
@@ -43,13 +46,17 @@ std::string device_availability_topic(const DiscoveryOptions& options, std::stri
 std::string device_state_topic(const DiscoveryOptions& options, std::string_view device);
 std::string site_state_topic(const DiscoveryOptions& options, std::string_view site);
 
-// The state-message key of one status flag: the status field without "_status", then the
-// flag ("charging_equipment_fault", "battery_wrong_rated_voltage"), because the charging and
-// discharging words both have "fault" and "running".
-std::string status_flag_key(std::string_view status_field, std::string_view flag);
+// Status keys are named in the protocol layer (decode.hpp), the same in every output.
+using protocol::status_flag_key;
+using protocol::status_state_key;
+
+// Whether a field becomes Home Assistant entities: the live (fast) and statistics (slow)
+// fields; rated data, settings and the clock do not.
+bool has_entity(const protocol::Field& field);
 
 // One config message per entity of a controller: a sensor per numeric fast/slow field, a text
-// sensor for the charging phase, a problem binary_sensor per fault flag of the status words
+// sensor per multi-bit state of the status words (charging phase, battery voltage state, ...),
+// a problem binary_sensor per fault flag of the status words
 // and a binary_sensor per discrete input. Rated data, settings and the clock are not entities.
 // Only `fields_present` (the fields the device answers) get entities; the device block comes
 // from `device` (name, model, identity).

@@ -10,6 +10,7 @@
 #include "poller/device_status.hpp"
 #include "poller/poll_schedule.hpp"
 #include "protocol/register_map.hpp"
+#include "sinks/output_queue.hpp"
 
 namespace tracermon::store {
 class SnapshotStore;
@@ -25,6 +26,8 @@ struct DaemonView {
   poller::PollIntervals intervals;
   // Daemon-wide facts for /api/v1/status: version, uptime, store state, clock jumps.
   std::function<nlohmann::ordered_json()> daemon_status;
+  // The network outputs (MQTT, InfluxDB); empty when none is configured.
+  std::function<std::vector<sinks::OutputStatus>()> outputs;
 };
 
 }  // namespace tracermon::web

@@ -136,6 +136,30 @@ std::string render_metrics(const DaemonView& view) {
       w.sample("tracermon_modbus_latency_seconds", labels, c.latency_ms_mean / 1000.0);
     }
   }
+  if (view.outputs) {
+    for (const auto& output : view.outputs()) {
+      auto labels = fmt::format("output=\"{}\"", escape_label(output.name));
+      const auto& c = output.counters;
+      auto sample = [&](const char* name, const char* type, const char* help, double value) {
+        w.family(name, type, help);
+        w.sample(name, labels, value);
+      };
+      sample("tracermon_output_up", "gauge", "1 when the output's far end accepts deliveries",
+             output.connected ? 1 : 0);
+      sample("tracermon_output_sent_total", "counter", "Items delivered",
+             static_cast<double>(c.sent));
+      sample("tracermon_output_queued", "gauge", "Items waiting in memory",
+             static_cast<double>(c.queued));
+      sample("tracermon_output_outbox_items", "gauge", "Items waiting in the outbox on disk",
+             static_cast<double>(c.in_outbox));
+      sample("tracermon_output_dropped_total", "counter",
+             "Items lost to the queue or outbox bounds", static_cast<double>(c.dropped));
+      sample("tracermon_output_rejected_total", "counter", "Items the far end refused",
+             static_cast<double>(c.rejected));
+      sample("tracermon_output_errors_total", "counter", "Failed deliveries",
+             static_cast<double>(c.errors));
+    }
+  }
   for (const auto& snapshot : view.live->devices()) {
     auto labels =
         fmt::format("device=\"{}\",id=\"{}\"", escape_label(snapshot->device), snapshot->unit);

@@ -289,7 +289,7 @@ unit = 2
 }
 
 TEST(ConfigError, UnknownTableIsRejected) {
-  expect_error(with_bus("[mqtt]\nhost = \"broker\"\n"), 1, "mqtt",
+  expect_error(with_bus("[mqqt]\nurl = \"mqtt://broker\"\n"), 1, "mqqt",
                "unknown table; allowed: runtime_dir, poll, store");
 }
 

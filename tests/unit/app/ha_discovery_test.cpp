@@ -309,6 +309,21 @@ TEST(HaDiscovery, ChargingPhaseIsATextSensor) {
   EXPECT_FALSE(phase->payload.contains("device_class"));
 }
 
+TEST(HaDiscovery, EveryStatusStateIsATextSensorWithoutAClash) {
+  auto entities = full_device();
+  for (const auto* key :
+       {"battery_voltage_state", "battery_temperature_state",
+        "charging_equipment_input_voltage_state", "discharging_equipment_output_power_state"}) {
+    const auto* e = find_entity(entities, key);
+    ASSERT_NE(e, nullptr) << key;
+    EXPECT_EQ(e->component(), "sensor");
+    EXPECT_FALSE(e->payload.contains("unit_of_measurement")) << key;
+    EXPECT_FALSE(e->payload.contains("state_class")) << key;
+  }
+  // The register battery_voltage keeps its own numeric sensor.
+  EXPECT_EQ(find_entity(entities, "battery_voltage")->payload.at("device_class"), "voltage");
+}
+
 TEST(HaDiscovery, RatedDataSettingsAndTheClockAreNotEntities) {
   auto entities = full_device();
   for (const auto& field : map().fields()) {

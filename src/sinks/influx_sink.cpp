@@ -1,0 +1,73 @@
+#include "sinks/influx_sink.hpp"
+
+#include <utility>
+
+namespace tracermon::sinks {
+namespace {
+
+// The delivery thread may outlive the sink (a hung write is left behind by stop()), so it
+// shares the writer.
+DeliverFunction delivery(std::shared_ptr<InfluxWriter> writer) {
+  return [writer = std::move(writer)](std::span<const std::string> batch) {
+    return writer->write(batch);
+  };
+}
+
+}  // namespace
+
+OutputRunnerOptions influx_runner_defaults() {
+  OutputRunnerOptions options;
+  options.name = "influxdb";
+  options.batch_items = 500;
+  options.batch_bytes = 1U << 20;
+  return options;
+}
+
+InfluxSink::InfluxSink(const protocol::RegisterMap& map, InfluxSinkOptions options,
+                       std::unique_ptr<Outbox> outbox)
+    : m_map(map),
+      m_options(std::move(options)),
+      m_writer(std::make_shared<InfluxWriter>(m_options.writer)),
+      m_runner(delivery(m_writer), std::move(outbox), m_options.runner) {}
+
+InfluxSink::~InfluxSink() {
+  stop();
+}
+
+void InfluxSink::offer(std::string lines) {
+  if (!lines.empty()) m_runner.offer(std::move(lines));
+}
+
+void InfluxSink::write(const poller::DeviceSnapshot& snapshot) {
+  offer(device_lines(m_map, snapshot, m_options.measurement_prefix, m_options.writer.precision));
+}
+
+void InfluxSink::write_comm(const poller::DeviceStatus& status,
+                            const poller::DeviceSnapshot& cycle) {
+  offer(comm_lines(status, cycle, m_options.measurement_prefix, m_options.writer.precision));
+}
+
+void InfluxSink::write_site(const poller::SiteTotals& totals) {
+  offer(site_lines(totals, m_options.measurement_prefix, m_options.writer.precision));
+}
+
+void InfluxSink::write_legacy(std::span<const poller::SnapshotPtr> members, poller::SteadyTime now,
+                              std::chrono::milliseconds max_age) {
+  if (!m_options.legacy) return;
+  offer(legacy_line(m_map, members, now, max_age, m_options.legacy_measurement,
+                    m_options.writer.precision));
+}
+
+OutputCounters InfluxSink::counters() const {
+  return m_runner.counters();
+}
+
+std::string InfluxSink::endpoint() const {
+  return m_writer->endpoint();  // fixed at construction: safe beside the delivery thread
+}
+
+void InfluxSink::stop() {
+  m_runner.stop();
+}
+
+}  // namespace tracermon::sinks

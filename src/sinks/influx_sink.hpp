@@ -1,0 +1,66 @@
+#pragma once
+// The InfluxDB output: turns snapshots, communication counters and site totals into line
+// protocol (influx_lines.hpp) and hands them to its own OutputRunner, whose thread writes them
+// with an InfluxWriter. Every call only queues: a slow or dead InfluxDB never delays polling,
+// and what it cannot take waits in the outbox (see output_queue.hpp).
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "poller/device_status.hpp"
+#include "poller/site_totals.hpp"
+#include "poller/snapshot.hpp"
+#include "protocol/register_map.hpp"
+#include "sinks/influx_writer.hpp"
+#include "sinks/outbox.hpp"
+#include "sinks/output_queue.hpp"
+
+namespace tracermon::sinks {
+
+// Runner defaults for InfluxDB: larger batches than the generic ones (one POST per batch;
+// InfluxDB recommends batches of thousands of points).
+OutputRunnerOptions influx_runner_defaults();
+
+struct InfluxSinkOptions {
+  InfluxWriterOptions writer;
+  std::string measurement_prefix = "tracer";
+  bool legacy = false;  // also write the old tool's point
+  std::string legacy_measurement = "solar";
+  OutputRunnerOptions runner = influx_runner_defaults();  // name "influxdb", 500 items, 1 MiB
+};
+
+class InfluxSink {
+ public:
+  // `outbox` may be null (then an outage longer than the queue loses the oldest items).
+  InfluxSink(const protocol::RegisterMap& map, InfluxSinkOptions options,
+             std::unique_ptr<Outbox> outbox);
+  ~InfluxSink();  // stop()
+  InfluxSink(const InfluxSink&) = delete;
+  InfluxSink& operator=(const InfluxSink&) = delete;
+
+  // The device's lines (one per group); nothing when the snapshot has no value to write.
+  void write(const poller::DeviceSnapshot& snapshot);
+  // The device's communication counters, tagged and timed like `cycle`.
+  void write_comm(const poller::DeviceStatus& status, const poller::DeviceSnapshot& cycle);
+  void write_site(const poller::SiteTotals& totals);
+  // The legacy point of `members` (the legacy list, in order); a no-op unless options.legacy.
+  void write_legacy(std::span<const poller::SnapshotPtr> members, poller::SteadyTime now,
+                    std::chrono::milliseconds max_age);
+
+  [[nodiscard]] OutputCounters counters() const;
+  [[nodiscard]] std::string endpoint() const;
+  // Delivers or saves what is queued (OutputRunner::stop). Idempotent.
+  void stop();
+
+ private:
+  void offer(std::string lines);
+
+  const protocol::RegisterMap& m_map;
+  InfluxSinkOptions m_options;
+  std::shared_ptr<InfluxWriter> m_writer;  // used by the runner's thread only
+  OutputRunner m_runner;
+};
+
+}  // namespace tracermon::sinks

@@ -1,0 +1,33 @@
+#pragma once
+// The MQTT state messages (pure: no MQTT, no clock). Their keys are the ones the Home Assistant
+// discovery messages (ha_discovery.hpp) read with value_json.<key>.
+
+#include <string>
+#include <vector>
+
+#include "poller/poll_schedule.hpp"
+#include "poller/site_totals.hpp"
+#include "poller/snapshot.hpp"
+#include "protocol/register_map.hpp"
+
+namespace tracermon::sinks {
+
+// One JSON object for a device from its latest merged view: every fast/slow field it ever
+// answered by its register name (scaled number), each status word's multi-bit states as text
+// by status_state_key ("charging_phase": "float") and its flags as booleans (status_flag_key),
+// discrete inputs as booleans, plus "time" (ISO 8601 UTC of the newest read), "time_ms" and
+// "health". A value older than poller::max_age (or never read) is null, so Home Assistant shows
+// "unknown" rather than a stale number.
+std::string device_state_message(const protocol::RegisterMap& map,
+                                 const poller::DeviceSnapshot& latest,
+                                 const poller::PollIntervals& intervals, poller::SteadyTime now);
+
+// One JSON object per site: every site_fields() key, null when left out; "complete",
+// "missing_members", "time", "time_ms".
+std::string site_state_message(const poller::SiteTotals& totals);
+
+// The fields of `latest` that have Home Assistant entities: what device_discovery is given.
+std::vector<protocol::FieldId> entity_fields(const protocol::RegisterMap& map,
+                                             const poller::DeviceSnapshot& latest);
+
+}  // namespace tracermon::sinks

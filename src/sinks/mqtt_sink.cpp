@@ -1,0 +1,240 @@
+#include "sinks/mqtt_sink.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/atomic_file.hpp"
+#include "sinks/mqtt_messages.hpp"
+
+namespace tracermon::sinks {
+namespace {
+
+constexpr std::string_view k_online = "online";
+constexpr std::string_view k_offline = "offline";
+constexpr std::string_view k_devices = "devices";
+constexpr std::string_view k_sites = "sites";
+
+// A queued state message: "<topic>\n<payload>" (topics never hold a newline, JSON dumps neither).
+std::string encode(const std::string& topic, const std::string& payload) {
+  return topic + '\n' + payload;
+}
+
+bool same_identity(const poller::DeviceStatus& a, const poller::DeviceStatus& b) {
+  return a.model == b.model && a.identity.vendor == b.identity.vendor &&
+         a.identity.product_code == b.identity.product_code &&
+         a.identity.revision == b.identity.revision && a.identity.serial == b.identity.serial;
+}
+
+}  // namespace
+
+MqttSink::MqttSink(const protocol::RegisterMap& map, MqttSinkOptions options,
+                   std::unique_ptr<Outbox> outbox)
+    : m_map(map), m_options(std::move(options)) {
+  m_options.connection.will_topic = daemon_status_topic(m_options.topics);
+  m_options.connection.will_payload = std::string(k_offline);
+  m_options.runner.name = "mqtt";
+  // A delivery waits for the broker's acknowledgements; stop() must outwait it.
+  m_options.runner.stop_timeout = m_options.ack_timeout + std::chrono::seconds(2);
+  m_connection = std::make_unique<MqttConnection>(
+      m_options.connection, [this] { on_connected(); },
+      [this](const std::string& topic, const std::string& payload) { on_message(topic, payload); });
+  m_runner = std::make_unique<OutputRunner>(
+      [this](std::span<const std::string> batch) { return deliver(batch); }, std::move(outbox),
+      m_options.runner);
+}
+
+MqttSink::~MqttSink() {
+  stop();
+}
+
+void MqttSink::start() {
+  load_announced();
+  m_connection->start();
+}
+
+void MqttSink::stop() {
+  if (m_runner) m_runner->stop();
+  if (m_connection) {
+    m_connection->stop({daemon_status_topic(m_options.topics), std::string(k_offline), 1, true});
+  }
+}
+
+core::Status MqttSink::deliver(std::span<const std::string> batch) {
+  std::vector<MqttMessage> messages;
+  messages.reserve(batch.size());
+  for (const auto& item : batch) {
+    auto newline = item.find('\n');
+    if (newline == std::string::npos) continue;  // not ours: nothing sensible to send
+    messages.push_back(
+        {item.substr(0, newline), item.substr(newline + 1), m_options.qos, m_options.retain});
+  }
+  return m_connection->publish_all(messages, m_options.ack_timeout);
+}
+
+void MqttSink::publish_retained(const std::string& topic, const std::string& payload) {
+  // Not connected: everything retained is published again on the next connection.
+  if (!m_connection->connected()) return;
+  auto sent = m_connection->publish({topic, payload, 1, true});
+  if (!sent) spdlog::debug("mqtt: {} not published: {}", topic, sent.error().describe());
+}
+
+void MqttSink::on_connected() {
+  publish_retained(daemon_status_topic(m_options.topics), std::string(k_online));
+  if (m_options.discovery) {
+    auto subscribed = m_connection->subscribe(m_options.topics.discovery_prefix + "/status", 1);
+    if (!subscribed) spdlog::warn("mqtt: cannot subscribe: {}", subscribed.error().describe());
+    remove_unconfigured();
+  }
+  announce_all();
+  m_runner->retry_now();
+}
+
+void MqttSink::on_message(const std::string& topic, const std::string& payload) {
+  // Home Assistant restarted: it forgot every entity that has no retained config.
+  if (topic == m_options.topics.discovery_prefix + "/status" && payload == k_online) {
+    spdlog::info("mqtt: Home Assistant is online; sending discovery again");
+    announce_all();
+  }
+}
+
+void MqttSink::announce_all() {
+  std::lock_guard lock(m_mutex);
+  for (const auto& [name, device] : m_devices)
+    announce_device(name, device);
+  if (!m_options.discovery) return;
+  for (const auto& [site, members] : m_options.sites) {
+    for (const auto& message : site_discovery(site, members, m_options.topics))
+      publish_retained(message.topic, message.payload);
+    remember_announced(std::string(k_sites), site);
+  }
+}
+
+void MqttSink::announce_device(const std::string& name, const DeviceAnnouncement& device) {
+  if (m_options.discovery && !device.fields.empty()) {
+    for (const auto& message :
+         device_discovery(m_map, device.status, device.fields, m_options.topics))
+      publish_retained(message.topic, message.payload);
+    remember_announced(std::string(k_devices), name);
+  }
+  if (device.online) {
+    publish_retained(device_availability_topic(m_options.topics, name),
+                     std::string(*device.online ? k_online : k_offline));
+  }
+}
+
+void MqttSink::publish_device(const poller::SnapshotPtr& latest,
+                              const poller::DeviceStatus& status) {
+  if (!latest) return;
+  const auto& name = latest->device;
+  auto fields = entity_fields(m_map, *latest);
+  std::optional<bool> online;
+  if (latest->health != poller::Health::Unknown) {
+    online = latest->health != poller::Health::Offline;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    auto& device = m_devices[name];
+    bool changed = fields != device.fields || !same_identity(status, device.status);
+    bool availability_changed = online != device.online;
+    device.fields = fields;
+    device.status = status;
+    device.online = online;
+    if (changed) {
+      announce_device(name, device);
+    } else if (availability_changed && online) {
+      publish_retained(device_availability_topic(m_options.topics, name),
+                       std::string(*online ? k_online : k_offline));
+    }
+  }
+  // An offline controller has nothing new to say: its availability says it.
+  if (latest->health == poller::Health::Offline || fields.empty()) return;
+  auto payload =
+      device_state_message(m_map, *latest, m_options.intervals, std::chrono::steady_clock::now());
+  m_runner->offer(encode(device_state_topic(m_options.topics, name), payload));
+}
+
+void MqttSink::publish_site(const poller::SiteTotals& totals) {
+  m_runner->offer(
+      encode(site_state_topic(m_options.topics, totals.site), site_state_message(totals)));
+}
+
+// Called with m_mutex held.
+void MqttSink::remember_announced(const std::string& kind, const std::string& name) {
+  if (m_options.announced_file.empty() || !m_announced.emplace(kind, name).second) return;
+  save_announced();
+}
+
+// Called with m_mutex held.
+void MqttSink::save_announced() {
+  nlohmann::json doc = {{k_devices, nlohmann::json::array()}, {k_sites, nlohmann::json::array()}};
+  for (const auto& [kind, name] : m_announced)
+    doc[kind].push_back(name);
+  auto written = core::write_file_atomically(m_options.announced_file, doc.dump(1) + "\n");
+  if (!written) spdlog::warn("mqtt: {}", written.error().message);
+}
+
+void MqttSink::load_announced() {
+  std::lock_guard lock(m_mutex);
+  if (m_options.announced_file.empty()) return;
+  std::ifstream in(m_options.announced_file);
+  if (!in) return;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (!doc.is_object()) {
+    spdlog::warn(
+        "mqtt: {} is unreadable; devices removed from the configuration meanwhile stay in "
+        "Home Assistant",
+        m_options.announced_file.string());
+    return;
+  }
+  for (auto kind : {k_devices, k_sites}) {
+    if (!doc.contains(kind) || !doc[kind].is_array()) continue;
+    for (const auto& name : doc[kind]) {
+      if (name.is_string()) m_announced.emplace(std::string(kind), name.get<std::string>());
+    }
+  }
+}
+
+void MqttSink::remove_unconfigured() {
+  std::lock_guard lock(m_mutex);
+  if (m_options.announced_file.empty()) return;
+  std::vector<std::pair<std::string, std::string>> gone;
+  for (const auto& [kind, name] : m_announced) {
+    bool configured = kind == k_devices
+                          ? std::find(m_options.devices.begin(), m_options.devices.end(), name) !=
+                                m_options.devices.end()
+                          : m_options.sites.contains(name);
+    if (!configured) gone.emplace_back(kind, name);
+  }
+  if (gone.empty()) return;
+  for (const auto& [kind, name] : gone) {
+    spdlog::info("mqtt: removing {} '{}' (no longer configured) from Home Assistant",
+                 kind == k_devices ? "device" : "site", name);
+    auto removal = kind == k_devices ? device_removal(m_map, name, m_options.topics)
+                                     : site_removal(name, m_options.topics);
+    for (const auto& message : removal)
+      publish_retained(message.topic, message.payload);
+    if (kind == k_devices) {
+      publish_retained(device_state_topic(m_options.topics, name), "");
+      publish_retained(device_availability_topic(m_options.topics, name), "");
+    } else {
+      publish_retained(site_state_topic(m_options.topics, name), "");
+    }
+    m_announced.erase({kind, name});
+  }
+  save_announced();
+}
+
+MqttSinkStatus MqttSink::status() const {
+  return {m_connection->status(), m_runner->counters(),
+          fmt::format("{}://{}:{}", m_options.connection.tls ? "mqtts" : "mqtt",
+                      m_options.connection.host, m_options.connection.port)};
+}
+
+}  // namespace tracermon::sinks
