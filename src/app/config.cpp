@@ -380,6 +380,22 @@ DaemonConfig parse_config(std::string_view text, const std::filesystem::path& fi
   for (const auto& node : *buses) {
     config.buses.push_back(read_bus(check, *node.as_table(), ++index, seen));
   }
+  // Sites and devices share the history, the API and the Home Assistant ids (a site's HA
+  // device is "site_<name>"), so no device may take a site's name.
+  for (const auto& bus : config.buses) {
+    for (const auto& device : bus.devices) {
+      if (device.site.empty()) continue;
+      for (const auto& clash : {device.site, "site_" + device.site}) {
+        if (auto it = seen.devices.find(clash); it != seen.devices.end()) {
+          check.fail(it->second, "name",
+                     fmt::format("device name '{}' clashes with site '{}' (of device '{}')", clash,
+                                 device.site, device.name),
+                     "a name that is not a site's name nor site_<site>; a site is named after "
+                     "its bus unless `site` says otherwise");
+        }
+      }
+    }
+  }
   finish_outputs(check, doc, config);
   return config;
 }

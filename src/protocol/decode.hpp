@@ -54,9 +54,9 @@ struct DecodedStatus {
 std::optional<DecodedStatus> decode_status(const RegisterMap& map, const Field& field,
                                            std::uint16_t word);
 
-// The key of one status flag in every output (state messages, InfluxDB, the API): the status field without "_status", then the
-// flag ("charging_equipment_fault", "battery_wrong_rated_voltage"), because the charging and
-// discharging words both have "fault" and "running".
+// The key of one status flag in every output (state messages, InfluxDB, the API): the status field
+// without "_status", then the flag ("charging_equipment_fault", "battery_wrong_rated_voltage"),
+// because the charging and discharging words both have "fault" and "running".
 std::string status_flag_key(std::string_view status_field, std::string_view flag);
 // The state-message key of one multi-bit state of a status word: "charging_phase" as it is,
 // the others like a flag with "_state" ("battery_voltage_state": "normal"), so that none

@@ -152,6 +152,16 @@ std::vector<Entity> site_entities() {
   return out;
 }
 
+// An entity id's object part allows only a-z, 0-9 and _: "East-1" becomes "east_1".
+std::string entity_slug(std::string_view id) {
+  std::string out(id);
+  for (auto& c : out) {
+    auto u = static_cast<unsigned char>(c);
+    c = std::isalnum(u) != 0 ? static_cast<char>(std::tolower(u)) : '_';
+  }
+  return out;
+}
+
 std::string device_node(std::string_view device) {
   return "tracermon_" + topic_safe(device);
 }
@@ -187,7 +197,7 @@ DiscoveryMessage config_message(const DiscoveryOptions& options, const EntityCon
       {"unique_id", unique_id},
       // Home Assistant 2025.10 replaced object_id by default_entity_id (object_id stops
       // working in 2026.4); the entity id then does not depend on the device's display name.
-      {"default_entity_id", fmt::format("{}.{}", entity.component, unique_id)},
+      {"default_entity_id", fmt::format("{}.{}", entity.component, entity_slug(unique_id))},
       {"state_topic", context.state_topic},
       {"availability", context.availability},
       {"device", context.device},

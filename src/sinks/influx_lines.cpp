@@ -140,8 +140,7 @@ void add_status_fields(const protocol::RegisterMap& map, const Field& field, std
 }
 
 void add_field(const protocol::RegisterMap& map, const Field& field,
-               const poller::FieldSample& sample,
-               LineBuilder& line) {
+               const poller::FieldSample& sample, LineBuilder& line) {
   switch (field.type) {
     case ValueType::Bitfield:
       // Status words, and packed words such as the load timers' hour/minute.

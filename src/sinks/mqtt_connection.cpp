@@ -154,7 +154,8 @@ void MqttConnection::run() {
             fmt::format("no answer to CONNECT within {} s",
                         std::chrono::duration_cast<std::chrono::seconds>(connect_timeout).count()));
       } else if (!refused) {
-        failed(fmt::format("connection lost: {}", describe(rc)));
+        failed(fmt::format("{}: {}", was_connected ? "connection lost" : "cannot connect",
+                           describe(rc)));
       }
       have_socket = false;
       {

@@ -224,5 +224,24 @@ TEST(ConfigOutputs, TheOldToolsInfluxDbFileStandsInForTheTable) {
                "/nonexistent/influx.db");
 }
 
+TEST(ConfigOutputs, NoDeviceTakesASitesName) {
+  // Sites and devices share the history and Home Assistant's ids.
+  auto clash = [](std::string_view device_name) {
+    try {
+      parse_config(fmt::format("[[bus]]\nname = \"garage\"\nport = \"/dev/ttyUSB0\"\n"
+                               "[[bus.device]]\nid = 1\nname = \"{}\"\n",
+                               device_name),
+                   k_file);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_THAT(clash("garage"), StartsWith(k_file.string() + ":6: name: device name 'garage' "
+                                                            "clashes with site 'garage'"));
+  EXPECT_THAT(clash("site_garage"), HasSubstr("clashes with site 'garage'"));
+  EXPECT_EQ(clash("left"), "");
+}
+
 }  // namespace
 }  // namespace tracermon::app

@@ -116,7 +116,7 @@ TEST(HaDiscovery, EveryPayloadHasTheKeysHomeAssistantNeeds) {
       EXPECT_TRUE(p.contains(key)) << key;
     }
     EXPECT_EQ(p.at("default_entity_id"),
-              e.component() + "." + p.at("unique_id").get<std::string>());
+              e.component() + "." + p.at("unique_id").get<std::string>());  // already a slug
     ASSERT_TRUE(p.at("device").at("identifiers").is_array());
     EXPECT_FALSE(p.at("device").at("identifiers").empty());
     EXPECT_TRUE(p.at("device").contains("name"));
@@ -369,6 +369,22 @@ TEST(HaDiscovery, TopicsHaveTheFiveLevelDiscoveryShape) {
   };
   check(full_device(options), "tracermon_east");
   check(parse(site_discovery("garage", {"east"}, options)), "tracermon_site_garage");
+}
+
+TEST(HaDiscovery, EntityIdsAreSlugsWhateverTheDeviceName) {
+  // Config names may hold capitals and '-'; Home Assistant entity ids may not.
+  auto entities = parse(device_discovery(map(), device("East-Roof"), every_field(), {}));
+  ASSERT_FALSE(entities.empty());
+  const std::regex entity_id("(sensor|binary_sensor)\\.[a-z0-9_]+");
+  for (const auto& e : entities) {
+    auto id = e.payload.at("default_entity_id").get<std::string>();
+    EXPECT_TRUE(std::regex_match(id, entity_id)) << id;
+  }
+  EXPECT_EQ(find_entity(entities, "pv_power")->payload.at("default_entity_id"),
+            "sensor.tracermon_east_roof_pv_power");
+  // The unique id keeps the name as configured: it is never shown and must stay stable.
+  EXPECT_EQ(find_entity(entities, "pv_power")->payload.at("unique_id"),
+            "tracermon_East-Roof_pv_power");
 }
 
 TEST(HaDiscovery, NamesCannotBreakTheTopics) {

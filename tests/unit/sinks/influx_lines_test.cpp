@@ -410,8 +410,8 @@ TEST_F(InfluxLegacyLine, SumsAreExactHundredthsWithoutBinaryNoise) {
   // 0.10 W + 0.20 W as doubles is 0.30000000000000004; the old point gets 0.3.
   auto a = std::make_shared<poller::DeviceSnapshot>(
       snapshot("a", 1, {sample("load_power", 10, now), sample("pv_voltage", 3520, now)}));
-  auto b = std::make_shared<poller::DeviceSnapshot>(
-      snapshot("b", 2, {sample("load_power", 20, now)}));
+  auto b =
+      std::make_shared<poller::DeviceSnapshot>(snapshot("b", 2, {sample("load_power", 20, now)}));
   auto line = legacy({a, b});
   ASSERT_TRUE(line.has_value());
   EXPECT_EQ(line->fields.at("DCwatt"), "0.3");
