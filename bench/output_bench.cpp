@@ -116,7 +116,7 @@ void outbox_drain(const protocol::RegisterMap& map) {
   auto now = Clock::now();
   auto payload =
       "tracermon/east/state\n" + sinks::device_state_message(map, full_cycle(map, now), {}, now);
-  constexpr std::size_t k_items = 6 * 720;  // six controllers, one hour at 5 s
+  constexpr std::size_t k_items = std::size_t{6} * 720;  // six controllers, one hour at 5 s
   auto opened = sinks::Outbox::open(dir);
   if (!opened) {
     std::printf("2. outbox: %s\n", opened.error().describe().c_str());
@@ -129,7 +129,7 @@ void outbox_drain(const protocol::RegisterMap& map) {
   auto spill_ms = ms_since(start);
   start = Clock::now();
   while (!outbox.empty()) {
-    auto batch = outbox.peek(100, 256 * 1024);
+    auto batch = outbox.peek(100, std::size_t{256} * 1024);
     if (!batch) break;
     (void)outbox.ack(batch.value().size());
   }
@@ -149,7 +149,7 @@ std::uint16_t free_port() {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 0;
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);

@@ -7,8 +7,6 @@
 
 namespace tracermon::app {
 
-using protocol::PollClass;
-
 nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
                                      const poller::DeviceSnapshot& snapshot,
                                      const poller::PollIntervals& intervals) {

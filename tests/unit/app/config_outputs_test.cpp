@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
-const std::filesystem::path k_file = "/etc/tracermon/test.toml";
+const std::filesystem::path k_file = "/etc/tracermon/test.toml";  // NOLINT(cert-err58-cpp)
 
 constexpr std::string_view k_bus = R"([[bus]]
 port = "/dev/ttyUSB0"

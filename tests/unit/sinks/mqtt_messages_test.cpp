@@ -20,9 +20,9 @@ using app::test::snapshot;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const poller::PollIntervals k_intervals{5s, 60s, 3600s, 8};
+constexpr poller::PollIntervals k_intervals{5s, 60s, 3600s, 8};
 // A steady time far from zero, so that "older than three intervals" is representable.
-const poller::SteadyTime k_now = poller::SteadyTime{} + 24h;
+constexpr poller::SteadyTime k_now = poller::SteadyTime{} + 24h;
 
 // Every fast and slow field a Tracer answers, read at `read_at`, raw value 1 (valid for all).
 poller::DeviceSnapshot full_snapshot(poller::SteadyTime read_at) {
