@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -400,7 +401,7 @@ DaemonConfig parse_config(std::string_view text, const std::filesystem::path& fi
   return config;
 }
 
-DaemonConfig load_config(const std::filesystem::path& file) {
+std::string read_config_file(const std::filesystem::path& file) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"),
                                                          &std::fclose);
   if (!stream) {
@@ -408,16 +409,20 @@ DaemonConfig load_config(const std::filesystem::path& file) {
         fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
   }
   std::string text;
-  char buffer[4096];
+  std::array<char, 4096> buffer{};
   std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, stream.get())) > 0)
-    text.append(buffer, n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), stream.get())) > 0)
+    text.append(buffer.data(), n);
   if (std::ferror(stream.get()) != 0) {
     // fopen succeeds on a folder; reading it fails with EISDIR.
     throw ConfigError(
         fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
   }
-  return parse_config(text, file);
+  return text;
+}
+
+DaemonConfig load_config(const std::filesystem::path& file) {
+  return parse_config(read_config_file(file), file);
 }
 
 }  // namespace tracermon::app

@@ -141,6 +141,9 @@ std::string format_duration(std::chrono::milliseconds duration);
 // Parses `text` as the contents of `file` (used in messages). Relative paths in the file are
 // taken relative to the file's folder. Throws ConfigError.
 DaemonConfig parse_config(std::string_view text, const std::filesystem::path& file);
+// The whole text of a configuration file (also the old tool's influx.db). Throws ConfigError
+// "FILE:1: cannot read the file: ..." for a missing file, a folder or a read error.
+std::string read_config_file(const std::filesystem::path& file);
 // Reads and parses a file. Throws ConfigError (also for a file that cannot be read).
 DaemonConfig load_config(const std::filesystem::path& file);
 

@@ -2,11 +2,7 @@
 
 #include <array>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 
 #include <fmt/format.h>
 
@@ -117,23 +113,7 @@ InfluxIni parse_influx_ini(std::string_view text, const std::filesystem::path& f
 }
 
 InfluxIni load_influx_ini(const std::filesystem::path& file) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"),
-                                                         &std::fclose);
-  if (!stream) {
-    throw ConfigError(
-        fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
-  }
-  std::string text;
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), stream.get())) > 0)
-    text.append(buffer.data(), n);
-  if (std::ferror(stream.get()) != 0) {
-    // fopen succeeds on a folder; reading it fails with EISDIR.
-    throw ConfigError(
-        fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
-  }
-  return parse_influx_ini(text, file);
+  return parse_influx_ini(read_config_file(file), file);
 }
 
 }  // namespace tracermon::app

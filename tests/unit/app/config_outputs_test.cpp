@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "app/config.hpp"
+#include "config_errors.hpp"
 #include "temp_dir.hpp"
 
 namespace tracermon::app {
@@ -15,7 +16,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
-const std::filesystem::path k_file = "/etc/tracermon/test.toml";  // NOLINT(cert-err58-cpp)
+const std::filesystem::path& k_file = test::config_file();
 
 constexpr std::string_view k_bus = R"([[bus]]
 port = "/dev/ttyUSB0"
@@ -32,20 +33,12 @@ DaemonConfig parse(std::string_view text) {
 }
 
 std::string error_of(std::string_view text) {
-  try {
-    parse(text);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "accepted:\n" << text;
-  return {};
+  return test::config_error_of(std::string(text) + std::string(k_bus));
 }
 
 void expect_error(std::string_view text, int line, std::string_view key,
                   std::string_view fragment) {
-  auto message = error_of(text);
-  EXPECT_THAT(message, StartsWith(fmt::format("{}:{}: {}: ", k_file.string(), line, key))) << text;
-  EXPECT_THAT(message, HasSubstr(fragment)) << text;
+  test::expect_config_error(std::string(text) + std::string(k_bus), line, key, fragment, false);
 }
 
 TEST(ConfigOutputs, BothOffUnlessTheirTableIsThere) {
@@ -200,7 +193,7 @@ TEST(ConfigOutputs, InfluxMistakes) {
 }
 
 TEST(ConfigOutputs, TheOldToolsInfluxDbFileStandsInForTheTable) {
-  test::TempDir dir;
+  ::tracermon::test::TempDir dir;
   auto ini = dir.path() / "influx.db";
   std::ofstream(ini) << "[INFLUXDB]\nHost = 192.168.1.5\nPort = 8087\nDB = garden\nUser = grafana\n"
                         "Pass = solar\nMeasurement = sun\n";

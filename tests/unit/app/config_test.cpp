@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "config_errors.hpp"
+
 namespace tracermon::app {
 namespace {
 
@@ -14,7 +16,7 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const std::filesystem::path k_file = "/etc/tracermon/test.toml";
+const std::filesystem::path& k_file = test::config_file();
 
 // One bus with one device: 4 lines, for tests whose mistake is elsewhere.
 constexpr std::string_view k_bus = R"([[bus]]
@@ -27,23 +29,13 @@ std::string with_bus(std::string_view text) {
   return std::string(text) + std::string(k_bus);
 }
 
+using test::expect_config_error;
 std::string error_of(std::string_view text) {
-  try {
-    parse_config(text, k_file);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "accepted:\n" << text;
-  return {};
+  return test::config_error_of(text);
 }
-
-// "FILE:LINE: KEY: what; allowed: ..." with `fragment` somewhere in it.
 void expect_error(std::string_view text, int line, std::string_view key,
                   std::string_view fragment) {
-  auto message = error_of(text);
-  EXPECT_THAT(message, StartsWith(fmt::format("{}:{}: {}: ", k_file.string(), line, key)));
-  EXPECT_THAT(message, HasSubstr("; allowed: "));
-  EXPECT_THAT(message, HasSubstr(fragment));
+  expect_config_error(text, line, key, fragment);
 }
 
 TEST(Config, TheInstallationExampleParses) {
