@@ -9,7 +9,6 @@ bad credentials. The Grafana dashboard's queries must show data on what tracermo
 mistakes in the settings must stop the daemon at start with FILE:LINE and the key.
 """
 
-import gzip
 import json
 import math
 import os
@@ -18,7 +17,6 @@ import signal
 import subprocess
 import tempfile
 import unittest
-import urllib.parse
 
 from daemon import Daemon, config_text
 from peers import ROOT, TRACERMON, load_registers
@@ -163,33 +161,13 @@ class RecordingInfluxV2(FakeInfluxV2):
 
     def __init__(self, max_body=None):
         self.max_body = max_body
-        self.answers = []  # the status of requests[i]
         super().__init__()
 
-    def _handle(self, handler):
-        url = urllib.parse.urlsplit(handler.path)
-        headers = {k.lower(): v for k, v in handler.headers.items()}
-        body = self._read_body(handler, headers)
-        if "gzip" in headers.get("content-encoding", ""):
-            body = gzip.decompress(body)
-        write = url.path == "/api/v2/write" and handler.command == "POST"
-        with self._cond:
-            if write and self.max_body is not None and len(body) > self.max_body:
-                status, reply = 413, b'{"code": "request too large", "message": "too large"}'
-            elif write:
-                status, reply, _ = self._script.pop(0) if self._script else (204, b"", {})
-            else:
-                status, reply = 404, b'{"code": "not found", "message": "path not found"}'
-            self.requests.append(WriteRequest(handler.command, url.path,
-                                              urllib.parse.parse_qs(url.query), headers, body))
-            self.answers.append(status)
-            self._cond.notify_all()
-        handler.send_response(status)
-        if reply:
-            handler.send_header("Content-Type", "application/json; charset=utf-8")
-        handler.send_header("Content-Length", str(len(reply)))
-        handler.end_headers()
-        handler.wfile.write(reply)
+    def _answer(self, path, command, body):
+        write = path == "/api/v2/write" and command == "POST"
+        if write and self.max_body is not None and len(body) > self.max_body:
+            return 413, b'{"code": "request too large", "message": "too large"}', {}
+        return super()._answer(path, command, body)
 
     def exchanges(self):
         """[(status, [parsed lines])] of every write so far, in order."""

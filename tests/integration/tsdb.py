@@ -293,6 +293,7 @@ class FakeInfluxV2:
 
     def __init__(self):
         self.requests = []
+        self.answers = []  # the status each of `requests` was answered with
         self._script = []
         self._cond = threading.Condition()
         fake = self
@@ -355,16 +356,11 @@ class FakeInfluxV2:
         body = self._read_body(handler, headers)
         if "gzip" in headers.get("content-encoding", ""):
             body = gzip.decompress(body)
-        if url.path == "/api/v2/write" and handler.command == "POST":
-            with self._cond:
-                status, reply, extra = self._script.pop(0) if self._script else (204, b"", {})
-        elif url.path == "/health":
-            status, reply, extra = 200, b'{"status": "pass"}', {}
-        else:
-            status, reply, extra = 404, b'{"code": "not found", "message": "path not found"}', {}
         with self._cond:
+            status, reply, extra = self._answer(url.path, handler.command, body)
             self.requests.append(WriteRequest(handler.command, url.path,
                                               urllib.parse.parse_qs(url.query), headers, body))
+            self.answers.append(status)
             self._cond.notify_all()
         handler.send_response(status)
         if reply:
@@ -374,6 +370,14 @@ class FakeInfluxV2:
         handler.send_header("Content-Length", str(len(reply)))
         handler.end_headers()
         handler.wfile.write(reply)
+
+    def _answer(self, path, command, body):
+        """(status, reply body, extra headers) for one request; called with the lock held."""
+        if path == "/api/v2/write" and command == "POST":
+            return self._script.pop(0) if self._script else (204, b"", {})
+        if path == "/health":
+            return 200, b'{"status": "pass"}', {}
+        return 404, b'{"code": "not found", "message": "path not found"}', {}
 
     @staticmethod
     def _read_body(handler, headers):
