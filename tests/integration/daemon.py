@@ -135,6 +135,19 @@ class Daemon:
         return self.proc.returncode
 
 
+def assert_config_refused(test, directory, text, line, key, *words):
+    """`config check` and `run` both refuse `text` with exit 2, FILE:LINE: KEY and `words`."""
+    path = os.path.join(directory, "bad.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    for command in (["config", "check", path], ["run", "--config", path]):
+        out = subprocess.run([TRACERMON, *command], capture_output=True, text=True, timeout=30)
+        test.assertEqual(out.returncode, 2, (command, out.stderr))
+        test.assertIn(f"{path}:{line}: {key}", out.stderr)
+        for word in words:
+            test.assertIn(word, out.stderr)
+
+
 def faketime_env(offset_file):
     """Environment that lets a test move the daemon's wall clock (not its monotonic clock)."""
     return {

@@ -14,7 +14,8 @@ import tempfile
 import time
 import unittest
 
-from daemon import Daemon, config_text, faketime_env, set_offset, now_ms
+from daemon import (Daemon, assert_config_refused, config_text, faketime_env, set_offset,
+                    now_ms)
 from peers import TRACERMON
 from simulator import Simulator, wait_until
 
@@ -267,16 +268,7 @@ class BadConfiguration(unittest.TestCase):
 
     def check(self, text, line, key, *args):
         with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "bad.toml")
-            with open(path, "w") as f:
-                f.write(text)
-            for command in (["config", "check", path], ["run", "--config", path]):
-                out = subprocess.run([TRACERMON, *command], capture_output=True, text=True,
-                                     timeout=30)
-                self.assertEqual(out.returncode, 2, (command, out.stderr))
-                self.assertIn(f"{path}:{line}: {key}", out.stderr)
-                for word in args:
-                    self.assertIn(word, out.stderr)
+            assert_config_refused(self, d, text, line, key, *args)
 
     def test_mistakes(self):
         bus = '[[bus]]\nport = "sim:ids=1"\n  [[bus.device]]\n  id = 1\n'
