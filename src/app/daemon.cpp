@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/cli_common.hpp"
+#include "app/snapshot_json.hpp"
 #include "core/atomic_file.hpp"
 #include "poller/site_totals.hpp"
 
@@ -224,6 +225,10 @@ nlohmann::ordered_json Daemon::daemon_status() const {
 void Daemon::on_snapshot(const SnapshotPtr& cycle) {
   auto latest = m_live.merge(*cycle);
   publish(cycle, latest);
+  // The dashboard's live view: the same object as the device's entry in /api/v1/latest.
+  if (m_http) {
+    m_http->publish({"device", snapshot_json(m_map, *latest, m_config.poll.intervals()).dump()});
+  }
   if (m_state_files) m_state_files->write(*latest);
   if (m_filesnap) m_filesnap->write(*cycle);
   // Before the host clock is known good (a Pi without RTC before NTP), values are shown live
@@ -301,6 +306,7 @@ void Daemon::update_site(const Site& site) {
                     {"unit", poller::site_field_unit(name).value_or("")}};
   }
   json["values"] = std::move(values);
+  if (m_http) m_http->publish({"site", json.dump()});
   m_live.set_site(site.name, std::move(json));
   if (m_store && !totals.values.empty() && trusted) {
     store::Record record{site.name, epoch_ms(totals.time), {}};

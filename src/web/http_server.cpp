@@ -28,7 +28,15 @@ Params params_of(const httplib::Request& req) {
 }  // namespace
 
 HttpServer::HttpServer(DaemonView view)
-    : m_view(std::move(view)), m_server(std::make_unique<httplib::Server>()) {}
+    : m_view(std::move(view)), m_server(std::make_unique<httplib::Server>()) {
+  if (const char* dir = std::getenv("TRACERMON_WEB_DIR"); dir != nullptr && *dir != '\0') {
+    m_web_dir = dir;
+    spdlog::warn("http: serving the dashboard from {} (TRACERMON_WEB_DIR)", m_web_dir);
+  }
+  m_server->new_task_queue = [] {
+    return new httplib::ThreadPool(k_api_threads + k_max_event_streams);
+  };
+}
 
 HttpServer::~HttpServer() {
   stop();
@@ -43,6 +51,7 @@ void HttpServer::start(const std::string& host, int port) {
   });
   s.Get("/api/v1/energy",
         [this](const auto& req, auto& res) { send(res, api_energy(m_view, params_of(req))); });
+  s.Get("/api/v1/events", [this](const auto&, auto& res) { serve_events(res); });
   s.Get("/metrics", [this](const auto&, auto& res) {
     send(res, {200, render_metrics(m_view), "text/plain; version=0.0.4"});
   });
@@ -91,7 +100,42 @@ void HttpServer::start(const std::string& host, int port) {
   m_thread = std::thread([this] { m_server->listen_after_bind(); });
 }
 
+void HttpServer::serve_events(httplib::Response& res) {
+  auto stream = m_events.open();
+  if (!stream) {
+    res.status = 503;
+    res.set_header("Retry-After", "30");
+    res.set_content(fmt::format("{{\"error\":\"too many event streams open (at most {}); poll "
+                                "/api/v1/latest instead\"}}\n",
+                                k_max_event_streams),
+                    "application/json");
+    return;
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Accel-Buffering", "no");  // a reverse proxy must not hold events back
+  auto greeted = std::make_shared<bool>(false);
+  res.set_chunked_content_provider(
+      "text/event-stream", [stream, greeted](std::size_t, httplib::DataSink& sink) {
+        if (!*greeted) {
+          // Browsers reconnect 3 s after a broken stream.
+          *greeted = true;
+          constexpr std::string_view k_hello = "retry: 3000\n\n";
+          return sink.write(k_hello.data(), k_hello.size());
+        }
+        // A comment every 15 s keeps proxies and NAT from closing an idle stream.
+        auto event = stream->next(std::chrono::seconds(15));
+        if (stream->closed()) {
+          sink.done();
+          return false;
+        }
+        auto chunk = event ? fmt::format("event: {}\ndata: {}\n\n", event->type, event->data)
+                           : std::string(": ping\n\n");
+        return sink.write(chunk.data(), chunk.size());
+      });
+}
+
 void HttpServer::stop() {
+  m_events.close();  // ends every event stream, so the pool can finish
   if (m_thread.joinable()) {
     m_server->stop();
     m_thread.join();

@@ -1,16 +1,21 @@
 #pragma once
-// The daemon's HTTP listener (cpp-httplib) on its own threads: the API, /metrics, /healthz.
-// Read-only: nothing here reaches a bus.
+// The daemon's HTTP listener (cpp-httplib) on its own threads: the dashboard, the API, live
+// events (SSE), /metrics, /healthz. Read-only: nothing here reaches a bus.
+//
+// Threads: a pool of k_api_threads for requests plus one per possible event stream, so open
+// dashboards can never starve the API; stop() ends every stream first, so it returns promptly.
 
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "web/daemon_view.hpp"
+#include "web/event_hub.hpp"
 
 namespace httplib {
 class Server;
-}
+struct Response;
+}  // namespace httplib
 
 namespace tracermon::web {
 
@@ -27,8 +32,18 @@ class HttpServer {
   void stop();
   [[nodiscard]] int port() const { return m_port; }
 
+  // To every open /api/v1/events stream; never waits for a browser.
+  void publish(const Event& event) { m_events.publish(event); }
+
+  static constexpr std::size_t k_api_threads = 8;
+  static constexpr std::size_t k_max_event_streams = 8;
+
  private:
+  void serve_events(httplib::Response& res);
+
   DaemonView m_view;
+  EventHub m_events{k_max_event_streams};  // outlives the server's threads (declared first)
+  std::string m_web_dir;                   // TRACERMON_WEB_DIR: the dashboard from disk (dev)
   std::unique_ptr<httplib::Server> m_server;
   std::thread m_thread;
   int m_port = 0;

@@ -5,6 +5,7 @@ cycle; the port vanishing is survived; kill -9 leaves a readable database; wall-
 leave history and energy sane; a one-shot read beside the daemon never becomes a second master.
 """
 
+import http.client
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from daemon import (Daemon, assert_config_refused, config_text, faketime_env, set_offset,
                     now_ms)
@@ -314,3 +316,66 @@ class GetFromStateFiles(unittest.TestCase):
             out = self.get(d, "battery_soc")
             self.assertEqual(out.returncode, 3)
             self.assertIn("timeout", out.stderr)
+
+
+class LiveEvents(DaemonTest):
+    """/api/v1/events: what the dashboard listens to."""
+
+    @staticmethod
+    def open_stream(d):
+        url = urllib.parse.urlsplit(d.url)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=20)
+        conn.request("GET", "/api/v1/events")
+        return conn, conn.getresponse()
+
+    @staticmethod
+    def read_events(response, wanted):
+        """Reads SSE lines until `wanted(events)` holds; events are (type, parsed data)."""
+        events = []
+        kind = None
+        while not wanted(events):
+            line = response.readline().decode()
+            if not line:
+                raise AssertionError(f"stream ended after {events}")
+            line = line.rstrip("\n")
+            if line.startswith("event: "):
+                kind = line[len("event: "):]
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line[len("data: "):])))
+        return events
+
+    def test_every_cycle_reaches_the_stream_and_shutdown_ends_it(self):
+        d = self.start(SIM3, [1, 2, 3], names=["east", "west", "south"])
+        conn, response = self.open_stream(d)
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.getheader("Content-Type"), "text/event-stream")
+        events = self.read_events(response, lambda ev: {e[1].get("device") for e in ev
+                                                        if e[0] == "device"} >= {"east", "west",
+                                                                                 "south"}
+                                  and any(e[0] == "site" for e in ev))
+        latest = d.api("/api/v1/latest")
+        for kind, data in events:
+            if kind == "device":
+                # The same object as the device's entry in /api/v1/latest.
+                self.assertEqual(set(data), set(latest["devices"][data["device"]]))
+                self.assertIn("battery_voltage", data["fields"])
+            else:
+                self.assertEqual(kind, "site")
+                self.assertEqual(data["site"], "home")
+                self.assertEqual(set(data), set(latest["sites"]["home"]))
+
+        # Eight streams are served; a ninth is told to poll, and the API still answers.
+        more = [self.open_stream(d) for _ in range(7)]
+        for _, r in more:
+            self.assertEqual(r.status, 200)
+        status, body = d.get("/api/v1/events")
+        self.assertEqual(status, 503)
+        self.assertIn("/api/v1/latest", json.loads(body)["error"])
+        self.assertEqual(d.get("/api/v1/status")[0], 200)
+
+        # SIGTERM with nine browsers attached: every stream ends and the daemon exits cleanly.
+        self.assertEqual(d.stop(timeout=20), 0)
+        for c, r in [(conn, response)] + more:
+            while r.readline():
+                pass
+            c.close()
