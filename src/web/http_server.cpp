@@ -9,6 +9,7 @@
 
 #include "app/cli_common.hpp"
 #include "web/api.hpp"
+#include "web/dashboard_assets.hpp"
 #include "web/metrics.hpp"
 
 namespace tracermon::web {
@@ -55,18 +56,10 @@ void HttpServer::start(const std::string& host, int port) {
   s.Get("/metrics", [this](const auto&, auto& res) {
     send(res, {200, render_metrics(m_view), "text/plain; version=0.0.4"});
   });
-  // Until the dashboard arrives: where everything is.
-  s.Get("/", [](const auto&, auto& res) {
-    res.set_content(
-        "<!doctype html><meta charset=utf-8><title>tracermon</title><h1>tracermon</h1><ul>"
-        "<li><a href=api/v1/status>/api/v1/status</a> buses, devices, health, counters"
-        "<li><a href=api/v1/latest>/api/v1/latest</a> latest values and site totals"
-        "<li>/api/v1/history?device=NAME&amp;fields=a,b&amp;from=-24h&amp;to=now&amp;points=500"
-        "&amp;agg=mean"
-        "<li><a href=api/v1/energy>/api/v1/energy</a> kWh per day, month and year"
-        "<li><a href=metrics>/metrics</a> Prometheus<li><a href=healthz>/healthz</a></ul>",
-        "text/html; charset=utf-8");
-  });
+  for (const auto& asset : dashboard_assets()) {
+    s.Get(std::string(asset.path),
+          [this, &asset](const auto&, auto& res) { serve_asset(asset, res); });
+  }
   s.Get("/healthz", [this](const auto&, auto& res) { send(res, api_health(m_view)); });
   s.set_error_handler([](const auto& req, auto& res) {
     if (!res.body.empty()) return;
@@ -98,6 +91,40 @@ void HttpServer::start(const std::string& host, int port) {
         "http: cannot listen on {}:{} (in use, or not an address of this machine)", host, port));
   }
   m_thread = std::thread([this] { m_server->listen_after_bind(); });
+}
+
+void HttpServer::serve_asset(const DashboardAsset& asset, httplib::Response& res) const {
+  res.set_header("Cache-Control", "no-cache");
+  if (!m_web_dir.empty()) {
+    if (auto text = asset_from_dir(m_web_dir, asset)) {
+      res.set_content(*text, std::string(asset.content_type));
+    } else {
+      res.status = 404;
+      res.set_content(fmt::format("{{\"error\":\"{} is not in TRACERMON_WEB_DIR {}\"}}\n",
+                                  asset.file, m_web_dir),
+                      "application/json");
+    }
+    return;
+  }
+  if (auto text = embedded_asset(asset)) {
+    res.set_content(text->data(), text->size(), std::string(asset.content_type));
+    return;
+  }
+  if (asset.path != "/") {
+    res.status = 404;
+    return;
+  }
+  // A build without web/ui (`make deps` not run): where everything is.
+  res.set_content(
+      "<!doctype html><meta charset=utf-8><title>tracermon</title><h1>tracermon</h1><ul>"
+      "<li><a href=api/v1/status>/api/v1/status</a> buses, devices, health, counters"
+      "<li><a href=api/v1/latest>/api/v1/latest</a> latest values and site totals"
+      "<li>/api/v1/history?device=NAME&amp;fields=a,b&amp;from=-24h&amp;to=now&amp;points=500"
+      "&amp;agg=mean"
+      "<li><a href=api/v1/energy>/api/v1/energy</a> kWh per day, month and year"
+      "<li><a href=api/v1/events>/api/v1/events</a> live events (SSE)"
+      "<li><a href=metrics>/metrics</a> Prometheus<li><a href=healthz>/healthz</a></ul>",
+      "text/html; charset=utf-8");
 }
 
 void HttpServer::serve_events(httplib::Response& res) {

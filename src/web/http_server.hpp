@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "web/daemon_view.hpp"
+#include "web/dashboard_assets.hpp"
 #include "web/event_hub.hpp"
 
 namespace httplib {
@@ -40,6 +41,7 @@ class HttpServer {
 
  private:
   void serve_events(httplib::Response& res);
+  void serve_asset(const DashboardAsset& asset, httplib::Response& res) const;
 
   DaemonView m_view;
   EventHub m_events{k_max_event_streams};  // outlives the server's threads (declared first)

@@ -379,3 +379,32 @@ class LiveEvents(DaemonTest):
             while r.readline():
                 pass
             c.close()
+
+
+class DashboardFiles(DaemonTest):
+    def test_served_from_the_binary_or_from_a_development_folder(self):
+        d = self.start(SIM3, [1], names=["east"])
+        status, body = d.get("/")
+        self.assertEqual(status, 200)
+        self.assertIn("<!doctype html>", body.lower())
+        d.stop()
+        self.daemons.clear()
+
+        web = os.path.join(self.dir, "web")
+        os.makedirs(web)
+        with open(os.path.join(web, "index.html"), "w") as f:
+            f.write("<!doctype html><title>dev page</title>")
+        with open(os.path.join(web, "app.js"), "w") as f:
+            f.write("console.log('dev')")
+        d = self.start(SIM3, [1], names=["east"], env={"TRACERMON_WEB_DIR": web})
+        self.assertEqual(d.get("/"), (200, "<!doctype html><title>dev page</title>"))
+        self.assertEqual(d.get("/app.js")[1], "console.log('dev')")
+        # Edited files show on the next request, without a restart.
+        with open(os.path.join(web, "app.js"), "w") as f:
+            f.write("console.log('edited')")
+        self.assertEqual(d.get("/app.js")[1], "console.log('edited')")
+        status, body = d.get("/style.css")
+        self.assertEqual(status, 404)
+        self.assertIn("style.css", json.loads(body)["error"])
+        self.assertEqual(d.get("/secret.txt")[0], 404)
+
