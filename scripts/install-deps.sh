@@ -14,6 +14,8 @@ packages=(
   # real peers for integration tests
   python3 python3-pymodbus python3-serial python3-serial-asyncio socat mbpoll
   faketime mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics
+  # the dashboard's end-to-end tests (playwright-core drives it; never a downloaded browser)
+  chromium
 )
 
 missing=()
