@@ -63,7 +63,8 @@ void HttpServer::start(const std::string& host, int port) {
   // setting: 55-75 ms of CPU per response on a PC, far more on a Pi, against 1-3 ms for gzip.
   // The request is only readable here, so the offer of "br" is taken out of it in place.
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    auto& headers = const_cast<httplib::Request&>(req).headers;  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+    auto& headers = const_cast<httplib::Request&>(req).headers;
     if (auto it = headers.find("Accept-Encoding"); it != headers.end()) {
       auto& value = it->second;
       for (auto pos = value.find("br"); pos != std::string::npos; pos = value.find("br", pos)) {
