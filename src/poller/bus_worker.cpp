@@ -166,6 +166,7 @@ bool BusWorker::probe(Device& device) {
   if (first == nullptr) return true;
   auto saved = m_client->options().retries;
   m_client->options().retries = 0;
+  m_client->reset_max_latency();
   auto before = m_client->counters();
   auto reply = m_client->read(device.setup.unit, first->table, first->address, first->width());
   m_client->options().retries = saved;
@@ -191,6 +192,7 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
     return;
   }
   auto fields = wanted(device, classes);
+  m_client->reset_max_latency();
   auto before = m_client->counters();
   device::FieldReader reader(m_map, *m_client, {m_setup.max_registers});
   auto reading = reader.read(device.setup.unit, fields, device.support);
@@ -275,7 +277,8 @@ void BusWorker::account(Device& device, const transport::ClientCounters& before,
   auto replies = after.replies - before.replies;
   if (replies > 0) {
     c.latency_ms_last = to_ms(after.last_latency);
-    c.latency_ms_max = std::max(c.latency_ms_max, to_ms(after.last_latency));
+    // The longest reply of this device's reads, not just the last one.
+    c.latency_ms_max = std::max(c.latency_ms_max, to_ms(after.max_latency));
     auto total_replies = static_cast<double>(c.replies);
     auto batch = to_ms(after.total_latency - before.total_latency);
     c.latency_ms_mean = c.latency_ms_mean +

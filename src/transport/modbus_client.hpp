@@ -43,7 +43,7 @@ struct ClientCounters {
   std::uint64_t link_errors = 0;  // open/connect failures and I/O errors
   std::chrono::microseconds last_latency{0};
   std::chrono::microseconds total_latency{0};  // over `replies`, for the mean
-  std::chrono::microseconds max_latency{0};
+  std::chrono::microseconds max_latency{0};    // the longest since reset_max_latency()
 };
 
 // What 0x2B/0x0E tells about a device (EPEVER: "EPsolar Tech co., Ltd", "Tracer2215BN",
@@ -74,6 +74,8 @@ class ModbusClient {
   core::Result<DeviceIdentity> identify(std::uint8_t unit);
 
   [[nodiscard]] const ClientCounters& counters() const { return m_counters; }
+  // Starts a new window for max_latency (one device's reads on a shared bus).
+  void reset_max_latency() { m_counters.max_latency = {}; }
   [[nodiscard]] std::string describe() const { return m_stream->describe(); }
   ClientOptions& options() { return m_options; }
 

@@ -99,6 +99,13 @@ TEST(BusWorker, PollsEveryDeviceAndPublishesDecodedValuesWithTheirReadTimes) {
   EXPECT_GT(status.devices[0].counters.requests, 0U);
   EXPECT_EQ(status.devices[0].counters.timeouts, 0U);
   EXPECT_EQ(status.devices[0].model, "Tracer3210AN") << "from Read Device Identification";
+  for (const auto& d : status.devices) {
+    // The longest reply is at least the mean and the last one.
+    const auto& c = d.counters;
+    EXPECT_GT(c.latency_ms_mean, 0.0) << d.name;
+    EXPECT_GE(c.latency_ms_max, c.latency_ms_mean) << d.name;
+    EXPECT_GE(c.latency_ms_max, c.latency_ms_last) << d.name;
+  }
 }
 
 TEST(BusWorker, ADeadControllerCostsAtMostOneTimeoutPerCycleAndDoesNotStallTheOthers) {
