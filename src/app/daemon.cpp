@@ -226,7 +226,7 @@ void Daemon::on_snapshot(const SnapshotPtr& cycle) {
   auto latest = m_live.merge(*cycle);
   publish(cycle, latest);
   // The dashboard's live view: the same object as the device's entry in /api/v1/latest.
-  if (m_http) {
+  if (m_http && m_http->has_event_streams()) {
     m_http->publish({"device", snapshot_json(m_map, *latest, m_config.poll.intervals()).dump()});
   }
   if (m_state_files) m_state_files->write(*latest);
@@ -306,7 +306,7 @@ void Daemon::update_site(const Site& site) {
                     {"unit", poller::site_field_unit(name).value_or("")}};
   }
   json["values"] = std::move(values);
-  if (m_http) m_http->publish({"site", json.dump()});
+  if (m_http && m_http->has_event_streams()) m_http->publish({"site", json.dump()});
   m_live.set_site(site.name, std::move(json));
   if (m_store && !totals.values.empty() && trusted) {
     store::Record record{site.name, epoch_ms(totals.time), {}};

@@ -35,6 +35,8 @@ class HttpServer {
 
   // To every open /api/v1/events stream; never waits for a browser.
   void publish(const Event& event) { m_events.publish(event); }
+  // Whether a browser listens: the daemon skips building events nobody reads.
+  [[nodiscard]] bool has_event_streams() const { return m_events.open_streams() > 0; }
 
   static constexpr std::size_t k_api_threads = 8;
   static constexpr std::size_t k_max_event_streams = 8;
