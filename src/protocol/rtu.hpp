@@ -1,7 +1,8 @@
 #pragma once
 // Modbus RTU framing: address + PDU + CRC-16 (low byte first). Frames are found by their
 // expected length and CRC, not by line silence, so that a loaded machine or a pty that hands
-// over bytes in odd chunks does not split them. Shared by the client and the simulator.
+// over bytes in odd chunks does not split them. Shared by the client and the simulator; the
+// client finds its reply among other traffic with RtuReplyMatcher (rtu_matcher.hpp).
 
 #include <cstdint>
 #include <optional>
@@ -27,36 +28,5 @@ bool crc_ok(std::span<const std::uint8_t> frame);
 enum class FrameDirection : std::uint8_t { Request, Reply };
 std::optional<std::size_t> rtu_frame_length(std::span<const std::uint8_t> bytes,
                                             FrameDirection direction);
-
-// Finds the reply to one request in the bytes received so far. It skips our own request
-// echoed back by the adapter, noise before the reply, and complete frames from other slave
-// ids; it remembers what it skipped so that a timeout can say why.
-class RtuReplyMatcher {
- public:
-  // `request` is the whole RTU frame we sent; `expected_pdu_size` is the size of a correct
-  // reply PDU (0 when unknown, as for 0x2B).
-  RtuReplyMatcher(std::span<const std::uint8_t> request, std::size_t expected_pdu_size);
-
-  struct Match {
-    Bytes pdu;            // the reply without unit and CRC
-    std::size_t skipped;  // bytes before it (echo, noise, other frames)
-  };
-  // Looks at everything received since the request; nullopt while no reply is complete.
-  std::optional<Match> feed(std::span<const std::uint8_t> received);
-
-  // Why no reply was found, once the time is up: the most specific thing seen.
-  [[nodiscard]] core::Error failure(std::size_t received_bytes) const;
-
- private:
-  Bytes m_request;
-  std::uint8_t m_unit;
-  std::uint8_t m_function;
-  std::size_t m_expected_pdu_size;
-  bool m_echo_seen = false;
-  bool m_crc_error_seen = false;
-  bool m_wrong_unit_seen = false;
-  bool m_wrong_size_seen = false;
-  std::size_t m_partial = 0;  // bytes of a reply that had started but not completed
-};
 
 }  // namespace tracermon::protocol

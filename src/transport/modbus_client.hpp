@@ -3,8 +3,10 @@
 // keeps the gap between transactions, retries what is worth retrying and counts everything.
 // Owned and used by one thread (the bus worker, or a one-shot command).
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "core/result.hpp"
 #include "protocol/pdu.hpp"
+#include "protocol/rtu_matcher.hpp"
 #include "transport/byte_stream.hpp"
 
 namespace tracermon::transport {
@@ -28,16 +31,35 @@ struct ClientOptions {
   // time even when `gap` is 0, or a slave may read two requests as one frame. make_client
   // sets it from the baud rate; zero for Modbus TCP.
   std::chrono::microseconds min_silence{0};
+  // One character on the wire (10 bits at the baud); make_client sets it for serial ports.
+  // Zero where the wire is out of sight (TCP bridges, the in-process simulator).
+  std::chrono::microseconds char_time{0};
+  // After a broken frame of ours (bad CRC, truncated), this much silence ends the attempt at
+  // once: the slave has finished talking, so waiting out the timeout only costs bus time.
+  std::chrono::milliseconds line_quiet{100};
+  // Before a request, bytes still arriving are waited out until this much silence (a USB
+  // adapter hands over bytes up to 16 ms late), so our request does not collide with a frame.
+  std::chrono::milliseconds settle_quiet{20};
+  // How late an RTU reply may still arrive: until then, a request that gave up keeps its
+  // claim on a matching reply (see RtuReplyMatcher).
+  std::chrono::milliseconds late_window{10000};
+  // Sync with each slave before the first request to it: a reply to what an earlier program (or
+  // the daemon before a reload) left unanswered may still be on its way. make_client turns it
+  // on for serial and RTU-over-TCP links.
+  bool sync_first = false;
 };
 
 struct ClientCounters {
   std::uint64_t requests = 0;  // frames sent, retries included
   std::uint64_t replies = 0;   // valid replies (exceptions included)
   std::uint64_t timeouts = 0;
-  std::uint64_t crc_errors = 0;
-  std::uint64_t bad_replies = 0;  // wrong size, wrong function, garbage
-  std::uint64_t wrong_unit = 0;
-  std::uint64_t echoes = 0;
+  std::uint64_t crc_errors = 0;    // frames of ours with a bad CRC (RTU: each one seen)
+  std::uint64_t bad_replies = 0;   // attempts that got only a wrong size, function or garbage
+  std::uint64_t wrong_unit = 0;    // frames from slave ids we did not ask
+  std::uint64_t echoes = 0;        // our own request seen coming back
+  std::uint64_t noise_bytes = 0;   // bytes that belonged to no frame
+  std::uint64_t late_replies = 0;  // replies to requests that had given up (discarded)
+  std::uint64_t other_master = 0;  // another master's requests and the replies to them
   std::uint64_t exceptions = 0;
   std::uint64_t retries = 0;
   std::uint64_t link_errors = 0;  // open/connect failures and I/O errors
@@ -83,6 +105,20 @@ class ModbusClient {
   core::Result<protocol::Bytes> attempt(std::uint8_t unit, std::span<const std::uint8_t> pdu);
   core::Result<protocol::Bytes> exchange_rtu(std::uint8_t unit, std::span<const std::uint8_t> pdu,
                                              Deadline deadline);
+  // RTU bookkeeping of requests whose replies may still come (rtu_matcher.hpp).
+  core::Status settle_line();
+  void sync(std::uint8_t unit);
+  [[nodiscard]] bool needs_sync(std::span<const std::uint8_t> frame) const;
+  // It answered within the late window: a slave that talks, so worth a sync or a wait.
+  [[nodiscard]] bool answers(std::uint8_t unit) const;
+  [[nodiscard]] std::vector<protocol::EarlierRequest> earlier_requests();
+  void note_answered(const protocol::RtuReplyMatcher& matcher);
+  void note_lateness(const protocol::RtuReplyMatcher& matcher, std::size_t& seen);
+  [[nodiscard]] Clock::duration expected_lateness() const;
+  [[nodiscard]] Deadline due_until(const protocol::RtuReplyMatcher& matcher,
+                                   Clock::duration patience) const;
+  void forget_unit(std::uint8_t unit);
+  void count(const protocol::LineCensus& census);
   core::Result<protocol::Bytes> exchange_mbap(std::uint8_t unit, std::span<const std::uint8_t> pdu,
                                               Deadline deadline);
   void tally(const core::Error& error);
@@ -93,6 +129,20 @@ class ModbusClient {
   ClientCounters m_counters;
   std::uint16_t m_transaction = 0;
   Clock::time_point m_idle_since{};
+
+  struct Outstanding {
+    protocol::EarlierRequest request;
+    Clock::time_point sent_at;
+    bool silent = false;  // nothing at all came back: the reply may just be late
+  };
+  std::deque<Outstanding> m_outstanding;  // oldest first
+  protocol::Bytes m_leftover;             // received after a reply; looked at before the next
+  // Per unit: when anything of its last came back (a reply, a late or a broken one).
+  std::array<Clock::time_point, 256> m_heard_at{};
+  std::array<std::uint8_t, 256> m_sync_unanswered{};  // per unit: syncs it ignored
+  std::array<bool, 256> m_contacted{};                // per unit: a request has been sent
+  Clock::duration m_lateness{};                       // the latest reply seen lately
+  Clock::time_point m_lateness_seen{};
 };
 
 // A client for a port: RTU on serial and rtu+tcp, MBAP on tcp.

@@ -1,7 +1,10 @@
 #pragma once
 // A scripted Modbus RTU slave behind the ByteStream interface: it answers read requests from
-// a table of values, with exception 2 for any address it lacks, and can be told to stay
-// silent. No threads, no sleeps: a reply is ready as soon as the request is written.
+// a table of values, with exception 2 for any address it lacks (and exception 1 for Read
+// Device Identification), and can be told to stay silent, to ignore some requests or to answer
+// some late. No threads, no sleeps: a reply is ready as soon as the request is written, and a
+// late one comes out just before the reply to the next request, as a slave that answers in
+// order behind a slow link would send it.
 
 #include <map>
 #include <set>
@@ -22,6 +25,10 @@ class FakeSlave final : public transport::ByteStream {
   protocol::Bytes prefix;  // noise to put before every reply
   int requests = 0;
   std::vector<protocol::Bytes> frames;  // every request frame received
+  std::set<int> ignored;                // requests (1 = the first) that get no reply at all
+  std::set<int> late;                   // requests whose reply comes after the next request
+  std::set<int> corrupt;                // requests whose reply has a bad CRC
+  std::vector<transport::Deadline> read_deadlines;  // what each read_some was given
 
   core::Status open(transport::Deadline) override { return core::Ok{}; }
   void close() override {}
@@ -33,14 +40,19 @@ class FakeSlave final : public transport::ByteStream {
     ++requests;
     frames.emplace_back(bytes.begin(), bytes.end());
     if (echo) m_pending.insert(m_pending.end(), bytes.begin(), bytes.end());
-    if (silent || bytes[0] != unit) return core::Ok{};
-    m_pending.insert(m_pending.end(), prefix.begin(), prefix.end());
+    if (silent || bytes[0] != unit || ignored.contains(requests)) return core::Ok{};
+    m_pending.insert(m_pending.end(), m_late.begin(), m_late.end());
+    m_late.clear();
+    auto& out = late.contains(requests) ? m_late : m_pending;
+    out.insert(out.end(), prefix.begin(), prefix.end());
     auto reply = protocol::encode_rtu(unit, answer(bytes.subspan(1, bytes.size() - 3)));
-    m_pending.insert(m_pending.end(), reply.begin(), reply.end());
+    if (corrupt.contains(requests)) reply.back() ^= 0x5A;
+    out.insert(out.end(), reply.begin(), reply.end());
     return core::Ok{};
   }
 
-  core::Status read_some(protocol::Bytes& out, transport::Deadline) override {
+  core::Status read_some(protocol::Bytes& out, transport::Deadline deadline) override {
+    read_deadlines.push_back(deadline);
     if (m_pending.empty()) return core::Error{core::ErrorKind::Timeout, ""};
     out.insert(out.end(), m_pending.begin(), m_pending.end());
     m_pending.clear();
@@ -50,6 +62,7 @@ class FakeSlave final : public transport::ByteStream {
  private:
   protocol::Bytes answer(std::span<const std::uint8_t> pdu) {
     std::uint8_t function = pdu[0];
+    if (function == protocol::fc::k_encapsulated_interface) return {0xAB, 1};
     protocol::Table table = protocol::Table::Input;
     for (auto t : {protocol::Table::Coil, protocol::Table::Discrete, protocol::Table::Holding,
                    protocol::Table::Input}) {
@@ -86,6 +99,7 @@ class FakeSlave final : public transport::ByteStream {
   }
 
   protocol::Bytes m_pending;
+  protocol::Bytes m_late;  // held back until the next request
 };
 
 }  // namespace tracermon::test

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/rtu_matcher.hpp"
 #include "vectors.hpp"
 
 using namespace tracermon::protocol;
@@ -147,4 +148,135 @@ TEST(RtuMatcher, ReportsGarbage) {
   Fixture f;
   EXPECT_FALSE(f.matcher.feed(hex("55 AA 55 AA 13")));
   EXPECT_EQ(f.matcher.failure(5).kind, ErrorKind::BadReply);
+}
+
+// --- late replies, another master, timing, what is counted --------------------------------
+
+namespace {
+
+// Requests of the same shape (FC 0x04, one register) that a late reply could be taken for.
+const Bytes k_read_a = encode_rtu(1, hex("04 31 04 00 01"));  // 0x3104 x1
+const Bytes k_read_b = encode_rtu(1, hex("04 31 05 00 01"));  // 0x3105 x1
+const Bytes k_read_c = encode_rtu(1, hex("04 31 06 00 01"));  // 0x3106 x1
+const Bytes k_reply_a = encode_rtu(1, hex("04 02 00 AA"));
+const Bytes k_reply_b = encode_rtu(1, hex("04 02 00 BB"));
+const Bytes k_reply_c = encode_rtu(1, hex("04 02 00 CC"));
+
+std::vector<EarlierRequest> earlier(std::initializer_list<Bytes> frames) {
+  std::vector<EarlierRequest> out;
+  for (const auto& f : frames)
+    out.push_back({f, 4});
+  return out;
+}
+
+}  // namespace
+
+TEST(RtuMatcher, ALateReplyToAnEarlierRequestIsNeverTakenForOurs) {
+  // 0x3104 gave up; its reply arrives while we wait for 0x3105: same unit, function and size.
+  RtuReplyMatcher m(k_read_b, 4, earlier({k_read_a}));
+  EXPECT_FALSE(m.feed(k_reply_a));
+  EXPECT_EQ(m.census().late_replies, 1u);
+  EXPECT_EQ(m.answered(), std::vector<std::size_t>{0});
+  EXPECT_EQ(m.failure(k_reply_a.size()).kind, ErrorKind::BadReply);
+  auto both = cat({k_reply_a, k_reply_b});
+  auto match = m.feed(both);
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->pdu, hex("04 02 00 BB"));
+  EXPECT_FALSE(match->maybe_earlier);
+  EXPECT_EQ(match->end, both.size());
+}
+
+TEST(RtuMatcher, TheOldestEarlierRequestClaimsFirstAsASlaveAnswersInOrder) {
+  RtuReplyMatcher m(k_read_c, 4, earlier({k_read_a, k_read_b}));
+  auto match = m.feed(cat({k_reply_a, k_reply_b, k_reply_c}));
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->pdu, hex("04 02 00 CC"));
+  EXPECT_EQ(m.answered(), (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(m.census().late_replies, 2u);
+}
+
+TEST(RtuMatcher, AnIdenticalEarlierRequestLendsItsReplyButOursMayStillCome) {
+  // A retry: the late reply to the first try holds exactly the registers we ask for again.
+  RtuReplyMatcher m(k_read_a, 4, earlier({k_read_a}));
+  auto match = m.feed(k_reply_a);
+  ASSERT_TRUE(match.has_value());
+  EXPECT_TRUE(match->maybe_earlier);
+  EXPECT_EQ(m.answered(), std::vector<std::size_t>{0});
+}
+
+TEST(RtuMatcher, AnExceptionToAnEarlierRequestIsNotOurs) {
+  // A late "illegal address" would otherwise mark a register we asked for as missing.
+  RtuReplyMatcher m(k_read_b, 4, earlier({encode_rtu(1, hex("04 33 1B 00 01"))}));
+  auto match = m.feed(cat({encode_rtu(1, hex("84 02")), k_reply_b}));
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->pdu, hex("04 02 00 BB"));
+  // Earlier requests of another unit or function do not claim it.
+  RtuReplyMatcher n(k_read_b, 4, earlier({encode_rtu(2, hex("04 31 04 00 01"))}));
+  auto exception = n.feed(encode_rtu(1, hex("84 02")));
+  ASSERT_TRUE(exception.has_value());
+  EXPECT_EQ(exception->pdu, hex("84 02"));
+}
+
+TEST(RtuMatcher, AnotherMastersRequestAndItsReplyAreSkipped) {
+  // An MT50 asks the same controller for a register of the same size just before our reply.
+  auto theirs = encode_rtu(1, hex("04 31 00 00 01"));
+  auto their_reply = encode_rtu(1, hex("04 02 12 34"));
+  RtuReplyMatcher m(k_read_b, 4);
+  auto match = m.feed(cat({theirs, their_reply, k_reply_b}));
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->pdu, hex("04 02 00 BB"));
+  EXPECT_EQ(m.census().other_master, 2u);
+  RtuReplyMatcher only(k_read_b, 4);
+  EXPECT_FALSE(only.feed(cat({theirs, their_reply})));
+  EXPECT_EQ(only.failure(16).kind, ErrorKind::WrongUnit);
+}
+
+TEST(RtuMatcher, AFrameCompleteBeforeOurRequestCouldBeAnsweredIsNotOurs) {
+  RtuReplyMatcher m(k_read_b, 4);
+  EXPECT_FALSE(m.feed(k_reply_a, k_reply_a.size()));
+  EXPECT_EQ(m.census().late_replies, 1u);
+  auto match = m.feed(cat({k_reply_a, k_reply_b}), k_reply_a.size());
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->pdu, hex("04 02 00 BB"));
+}
+
+TEST(RtuMatcher, AByteCountThatDisagreesWithTheFrameIsSaidSo) {
+  // The count says 4 data bytes, two were sent, and the CRC covers what was sent.
+  auto lying = encode_rtu(1, hex("04 04 00 AA"));
+  RtuReplyMatcher m(k_read_b, 4);
+  EXPECT_FALSE(m.feed(lying));
+  EXPECT_TRUE(m.broken_frame_seen());
+  auto e = m.failure(lying.size());
+  EXPECT_EQ(e.kind, ErrorKind::BadReply);
+  EXPECT_NE(e.message.find("byte count (4)"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("2 data bytes"), std::string::npos) << e.message;
+}
+
+TEST(RtuMatcher, ABrokenFrameIsOursUnlessAnEarlierRequestMayOwnIt) {
+  auto bad = k_reply_b;
+  bad.back() ^= 0x55;
+  RtuReplyMatcher m(k_read_b, 4);
+  EXPECT_FALSE(m.feed(bad));
+  EXPECT_TRUE(m.broken_frame_seen());
+  EXPECT_TRUE(m.answered_badly());
+  EXPECT_EQ(m.census().bad_frames, 1u);
+  RtuReplyMatcher n(k_read_b, 4, earlier({k_read_a}));
+  EXPECT_FALSE(n.feed(bad));
+  EXPECT_FALSE(n.answered_badly());
+}
+
+TEST(RtuMatcher, CountsEchoesAndNoiseEvenWhenTheReplyIsFound) {
+  RtuReplyMatcher m(k_read_b, 4);
+  auto match = m.feed(cat({k_read_b, hex("55 AA 13"), k_reply_b}));
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(m.census().echoes, 1u);
+  EXPECT_EQ(m.census().noise_bytes, 3u);
+}
+
+TEST(RtuMatcher, DrainingBetweenRequestsSettlesEarlierRequests) {
+  RtuReplyMatcher drain({}, 0, earlier({k_read_a, k_read_b}));
+  EXPECT_FALSE(drain.feed(cat({k_reply_a, hex("00")})));
+  EXPECT_EQ(drain.answered(), std::vector<std::size_t>{0});
+  EXPECT_EQ(drain.census().late_replies, 1u);
+  EXPECT_EQ(drain.census().noise_bytes, 1u);
 }
