@@ -178,6 +178,16 @@ void Daemon::write_runtime_file() {
   if (!written) spdlog::warn("{}", written.error().message);
 }
 
+void Daemon::carry_over(const std::vector<poller::BusStatus>& previous) {
+  for (auto& worker : m_workers) {
+    for (const auto& bus : previous) {
+      if (bus.name == worker->setup().name && bus.port == worker->setup().port.to_string()) {
+        worker->carry_over(bus);
+      }
+    }
+  }
+}
+
 std::vector<poller::BusStatus> Daemon::bus_statuses() const {
   std::vector<poller::BusStatus> out;
   out.reserve(m_workers.size());
@@ -426,11 +436,13 @@ int run_daemon(const std::filesystem::path& config_file, int demo_history_days) 
       }
       if (fresh) {
         sd_notify(0, "RELOADING=1");
+        auto previous = daemon->bus_statuses();
         daemon->stop();
         daemon.reset();
         try {
           configure_logging(*fresh);
           daemon = std::make_unique<Daemon>(*fresh);
+          daemon->carry_over(previous);
           daemon->start();
           config = std::move(*fresh);
           spdlog::info("configuration reloaded from {}", config_file.string());
@@ -439,6 +451,7 @@ int run_daemon(const std::filesystem::path& config_file, int demo_history_days) 
           daemon.reset();
           configure_logging(config);
           daemon = std::make_unique<Daemon>(config);
+          daemon->carry_over(previous);
           daemon->start();
         }
         sd_notify(0, "READY=1");

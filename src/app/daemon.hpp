@@ -44,6 +44,9 @@ class Daemon {
   [[nodiscard]] const DaemonConfig& config() const { return m_config; }
   [[nodiscard]] int http_port() const { return m_http ? m_http->port() : 0; }
   [[nodiscard]] std::vector<poller::BusStatus> bus_statuses() const;
+  // Before start(): the counters of a daemon this one replaces (SIGHUP), for the devices both
+  // have on the same bus and port, so a reload does not reset them.
+  void carry_over(const std::vector<poller::BusStatus>& previous);
 
  private:
   struct Site {

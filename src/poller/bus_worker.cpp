@@ -102,6 +102,15 @@ BusStatus BusWorker::status() const {
   return m_status;
 }
 
+void BusWorker::carry_over(const BusStatus& previous) {
+  std::lock_guard lock(m_mutex);
+  for (auto& device : m_status.devices) {
+    for (const auto& old : previous.devices) {
+      if (old.name == device.name && old.unit == device.unit) device.counters = old.counters;
+    }
+  }
+}
+
 void BusWorker::run_jobs(std::unique_lock<std::mutex>& lock) {
   while (!m_jobs.empty() && !m_stop) {
     auto job = std::move(m_jobs.front());
@@ -269,6 +278,9 @@ void BusWorker::account(Device& device, const transport::ClientCounters& before,
   c.bad_replies += after.bad_replies - before.bad_replies;
   c.wrong_unit += after.wrong_unit - before.wrong_unit;
   c.echoes += after.echoes - before.echoes;
+  c.noise_bytes += after.noise_bytes - before.noise_bytes;
+  c.late_replies += after.late_replies - before.late_replies;
+  c.other_master += after.other_master - before.other_master;
   c.retries += after.retries - before.retries;
   c.link_errors += after.link_errors - before.link_errors;
   for (const auto& failure : reading.failures) {

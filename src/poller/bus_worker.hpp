@@ -66,6 +66,8 @@ class BusWorker {
   std::future<device::Reading> read(std::uint8_t unit, std::vector<protocol::FieldId> fields);
 
   [[nodiscard]] BusStatus status() const;
+  // Before start(): goes on counting from `previous` for each device of the same name and id.
+  void carry_over(const BusStatus& previous);
   [[nodiscard]] const BusSetup& setup() const { return m_setup; }
 
  private:

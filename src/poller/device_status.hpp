@@ -20,8 +20,11 @@ struct DeviceCounters {
   std::uint64_t timeouts = 0;
   std::uint64_t crc_errors = 0;
   std::uint64_t bad_replies = 0;
-  std::uint64_t wrong_unit = 0;
-  std::uint64_t echoes = 0;
+  std::uint64_t wrong_unit = 0;    // frames from other slave ids
+  std::uint64_t echoes = 0;        // our requests seen coming back (adapter echo)
+  std::uint64_t noise_bytes = 0;   // bytes on the line that belonged to no frame
+  std::uint64_t late_replies = 0;  // replies that came after their request gave up (discarded)
+  std::uint64_t other_master = 0;  // another master's requests and replies seen
   std::uint64_t retries = 0;
   std::uint64_t link_errors = 0;
   std::uint64_t rejected_values = 0;        // read fine but physically impossible

@@ -261,6 +261,9 @@ std::string comm_lines(const poller::DeviceStatus& status, const poller::DeviceS
   line.int_field("bad_replies", clamp_to_int(c.bad_replies));
   line.int_field("wrong_unit", clamp_to_int(c.wrong_unit));
   line.int_field("echoes", clamp_to_int(c.echoes));
+  line.int_field("noise_bytes", clamp_to_int(c.noise_bytes));
+  line.int_field("late_replies", clamp_to_int(c.late_replies));
+  line.int_field("other_master", clamp_to_int(c.other_master));
   line.int_field("retries", clamp_to_int(c.retries));
   line.int_field("link_errors", clamp_to_int(c.link_errors));
   line.int_field("rejected_values", clamp_to_int(c.rejected_values));

@@ -115,12 +115,18 @@ std::string render_metrics(const DaemonView& view) {
               c.requests);
       counter("tracermon_modbus_replies_total", "Valid replies, exceptions included", c.replies);
       counter("tracermon_modbus_timeouts_total", "Requests without a reply in time", c.timeouts);
-      counter("tracermon_modbus_crc_errors_total", "Replies with a bad CRC", c.crc_errors);
+      counter("tracermon_modbus_crc_errors_total", "Frames for us with a bad CRC", c.crc_errors);
       counter("tracermon_modbus_bad_replies_total", "Replies that did not fit the request",
               c.bad_replies);
       counter("tracermon_modbus_wrong_unit_total", "Frames from another slave id", c.wrong_unit);
       counter("tracermon_modbus_echoes_total", "Our own request echoed back by the adapter",
               c.echoes);
+      counter("tracermon_modbus_noise_bytes_total", "Bytes on the line that belonged to no frame",
+              c.noise_bytes);
+      counter("tracermon_modbus_late_replies_total",
+              "Replies that came after their request gave up (discarded)", c.late_replies);
+      counter("tracermon_modbus_other_master_frames_total",
+              "Another master's requests and the replies to them", c.other_master);
       counter("tracermon_modbus_retries_total", "Requests sent again", c.retries);
       counter("tracermon_modbus_link_errors_total", "Port open or I/O failures", c.link_errors);
       counter("tracermon_rejected_values_total", "Values read but physically impossible",

@@ -31,7 +31,8 @@ NUMERIC_PANELS = ("timeseries", "stat", "gauge", "bargauge", "barchart")
 GRAFANA_UNITS = {"V": "volt", "A": "amp", "W": "watt", "kWh": "kwatth", "%": "percent",
                  "degC": "celsius"}
 COMM_COUNTERS = ("requests", "replies", "timeouts", "crc_errors", "bad_replies", "wrong_unit",
-                 "echoes", "retries", "link_errors", "rejected_values", "counter_resets")
+                 "echoes", "noise_bytes", "late_replies", "other_master", "retries",
+                 "link_errors", "rejected_values", "counter_resets")
 
 
 # --- What tracermon writes, taken from the project's own definitions -----------------------

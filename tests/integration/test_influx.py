@@ -40,7 +40,8 @@ NOT_WRITTEN_GROUPS = ("rtc", "coils")
 DEVICE_MEASUREMENTS = tuple(sorted({f"tracer_{r['group']}" for r in REGISTERS.values()
                                     if r["group"] not in NOT_WRITTEN_GROUPS}))
 COMM_COUNTERS = ("requests", "replies", "timeouts", "crc_errors", "bad_replies", "wrong_unit",
-                 "echoes", "retries", "link_errors", "rejected_values", "counter_resets")
+                 "echoes", "noise_bytes", "late_replies", "other_master", "retries",
+                 "link_errors", "rejected_values", "counter_resets")
 HEALTH = {"unknown", "online", "degraded", "offline"}
 # The old tool's `solar` point: (field, source, summed over the legacy devices, divisor).
 LEGACY = (("PVvolt", "pv_voltage", False, 1), ("PVamps", "pv_current", False, 1),

@@ -327,6 +327,9 @@ TEST(InfluxCommLines, CountersAreIntegersLatencyFloatsHealthText) {
   c.bad_replies = 1;
   c.wrong_unit = 0;
   c.echoes = 3;
+  c.noise_bytes = 11;
+  c.late_replies = 12;
+  c.other_master = 13;
   c.retries = 9;
   c.link_errors = 4;
   c.rejected_values = 5;
@@ -346,7 +349,8 @@ TEST(InfluxCommLines, CountersAreIntegersLatencyFloatsHealthText) {
               ::testing::UnorderedElementsAre(
                   Pair("requests", "120i"), Pair("replies", "110i"), Pair("timeouts", "7i"),
                   Pair("crc_errors", "2i"), Pair("bad_replies", "1i"), Pair("wrong_unit", "0i"),
-                  Pair("echoes", "3i"), Pair("retries", "9i"), Pair("link_errors", "4i"),
+                  Pair("echoes", "3i"), Pair("noise_bytes", "11i"), Pair("late_replies", "12i"),
+                  Pair("other_master", "13i"), Pair("retries", "9i"), Pair("link_errors", "4i"),
                   Pair("rejected_values", "5i"), Pair("counter_resets", "6i"),
                   Pair("latency_ms_mean", "42.5"), Pair("latency_ms_max", "180"),
                   Pair("health", "\"degraded\"")));
