@@ -39,6 +39,7 @@ struct SimulateArgs {
   bool separate_batteries = false;
   double cloudiness = 0.3;
   std::vector<std::string> drift;
+  std::string journal;
 };
 
 std::vector<std::string> split(const std::string& text, char sep) {
@@ -127,6 +128,7 @@ sim::BusOptions bus_options(const SimulateArgs& a) {
     if (a.cloudiness < 0 || a.cloudiness > 1) throw UsageError("--cloudiness must be 0-1");
     o.cloudiness = a.cloudiness;
     if (!a.start.empty()) o.start = sim::parse_start_time(a.start);
+    o.journal = a.journal;
     if (!a.faults_file.empty()) load_faults_file(a.faults_file, o.faults);
     for (const auto& f : a.faults)
       sim::apply_fault_option(o.faults, f);
@@ -260,6 +262,9 @@ Command add_simulate_command(CLI::App& app) {
   cmd->add_option("--cloudiness", a->cloudiness, "0 clear sky .. 1 overcast")
       ->capture_default_str();
   cmd->add_option("--drift", a->drift, "ID=PPM: that controller's clock runs fast (or slow)");
+  cmd->add_option("--journal", a->journal,
+                  "Append every register value served to FILE, one JSON line per reply (for "
+                  "checking what a master stored)");
   return [a] { return run_simulate(*a); };
 }
 

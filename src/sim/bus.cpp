@@ -121,6 +121,12 @@ SimulatedBus::SimulatedBus(BusOptions options)
   for (auto& m : m_members)
     m.controller->update(m_plants[m.plant]->readings(m.member), 0);
   m_last_advance = std::chrono::steady_clock::now();
+  if (!o.journal.empty()) m_journal = std::make_unique<ReplyJournal>(o.journal);
+}
+
+void SimulatedBus::journal(std::uint8_t unit, std::span<const std::uint8_t> request,
+                           std::span<const std::uint8_t> reply) {
+  if (m_journal) m_journal->record(unit, request, reply);
 }
 
 SimulatedBus::Member* SimulatedBus::find(std::uint8_t unit) {
@@ -219,6 +225,7 @@ Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
   if (fault == Fault::Unplug) out.unplug = true;
   auto reply = answer(*m, pdu, fault);
   if (!reply) return out;
+  journal(unit, pdu, *reply);
   out.bytes = protocol::encode_rtu(unit, *reply);
   out.delay_ms = turnaround(pdu);
   if (!fault) return out;
@@ -255,6 +262,7 @@ Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
       auto request = protocol::make_read_request(protocol::Table::Input, 0x3100, 4);
       Bytes theirs = protocol::encode_rtu(unit, request);
       auto their_reply = m->controller->handle(request, m_options.max_registers);
+      journal(unit, request, their_reply);
       auto their_frame = protocol::encode_rtu(unit, their_reply);
       theirs.insert(theirs.end(), their_frame.begin(), their_frame.end());
       if (m_dice.uniform() < 0.5) {
@@ -290,6 +298,7 @@ Transmission SimulatedBus::on_tcp_request(std::uint8_t unit, std::span<const std
   if (fault) ++m_fault_counts[static_cast<std::size_t>(*fault)];
   auto reply = answer(*m, pdu, fault);
   if (!reply) return out;
+  journal(unit, pdu, *reply);
   out.bytes = std::move(*reply);
   out.delay_ms = turnaround(pdu);
   if (fault == Fault::Late) out.delay_ms += m_options.faults.late_ms;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "protocol/pdu.hpp"
 #include "sim/controller.hpp"
 #include "sim/faults.hpp"
+#include "sim/journal.hpp"
 #include "sim/plant.hpp"
 #include "sim/profile.hpp"
 
@@ -41,6 +43,8 @@ struct BusOptions {
   std::map<std::uint8_t, double> drift_ppm;
   // sim: ports only: replies without wire time (benchmarks of the host side, the demo history).
   bool instant = false;
+  // A file to record every register value served in (journal.hpp); empty: none.
+  std::filesystem::path journal;
 };
 
 // What goes back on the wire for one request.
@@ -91,6 +95,8 @@ class SimulatedBus {
   // The controller's reply to one PDU, with the PDU-level faults applied; nullopt: silence.
   std::optional<protocol::Bytes> answer(Member& m, std::span<const std::uint8_t> pdu,
                                         std::optional<Fault> fault);
+  void journal(std::uint8_t unit, std::span<const std::uint8_t> request,
+               std::span<const std::uint8_t> reply);
   double turnaround(std::span<const std::uint8_t> pdu) const;
 
   BusOptions m_options;
@@ -101,6 +107,7 @@ class SimulatedBus {
   std::array<std::uint64_t, k_fault_count> m_fault_counts{};
   std::uint64_t m_requests = 0;
   std::chrono::steady_clock::time_point m_last_advance;
+  std::unique_ptr<ReplyJournal> m_journal;
 };
 
 // The host's local time now as controller-clock seconds (what a freshly set RTC would read).

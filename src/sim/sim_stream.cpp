@@ -241,10 +241,12 @@ BusOptions parse_sim_options(std::string_view text) {
       apply_fault_option(o.faults, value);
     } else if (key == "instant") {
       o.instant = number(value, key, 0, 1) != 0;
+    } else if (key == "journal") {
+      o.journal = std::string(value);
     } else {
       throw std::invalid_argument(
           fmt::format("unknown sim option '{}' (allowed: ids, profile, seed, speed, max-registers, "
-                      "turnaround-ms, shared-battery, cloudiness, start, fault, instant)",
+                      "turnaround-ms, shared-battery, cloudiness, start, fault, instant, journal)",
                       key));
     }
     if (amp == std::string_view::npos) break;

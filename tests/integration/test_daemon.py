@@ -16,6 +16,7 @@ import time
 import unittest
 import urllib.parse
 
+import journal
 from daemon import (Daemon, assert_config_refused, config_text, faketime_env, set_offset,
                     now_ms)
 from peers import TRACERMON
@@ -49,6 +50,13 @@ class DaemonTest(unittest.TestCase):
             latest = d.api("/api/v1/latest")["devices"]
             return all(n in latest and field in latest[n]["fields"] for n in names) and latest
         return wait_until(ready, timeout)
+
+    def assert_only_served_values(self, d, served_path, units):
+        """Every stored value was served by the simulator at that register before its time."""
+        rows = d.export()
+        wrong, checked = journal.wrong_values(rows, journal.load(served_path), units)
+        self.assertEqual(wrong[:10], [], f"{len(wrong)} of {checked} stored values never served")
+        return checked
 
 
 class ValuesReachEveryOutput(DaemonTest):
@@ -129,10 +137,13 @@ class ValuesReachEveryOutput(DaemonTest):
 
 class FaultsAndADeadController(DaemonTest):
     def test_faults_never_store_a_wrong_value_and_a_dead_controller_costs_one_timeout(self):
-        faults = "&fault=bad-crc=0.1&fault=garbage=0.1&fault=second-master=0.1&fault=echo=0.05"
-        # id 4 is configured but not on the bus.
-        d = self.start("sim:ids=1,2&seed=12&turnaround-ms=3" + faults, [1, 2, 4],
-                       settings="2s")
+        served = os.path.join(self.dir, "served.jsonl")
+        faults = ("&fault=bad-crc=0.1&fault=garbage=0.1&fault=second-master=0.1&fault=echo=0.05"
+                  "&fault=late=0.05&fault=late-ms=500&fault=truncated=0.05&fault=wrong-id=0.05")
+        # id 4 is configured but not on the bus; id 2 is an LS-B, which has registers the BN
+        # lacks (ambient temperature) and lacks some it has.
+        d = self.start("sim:ids=1,2&profile=tracer-bn+ls-b&shared-battery=0&seed=12&turnaround-ms=3"
+                       f"&journal={served}" + faults, [1, 2, 4], settings="2s")
         wait_until(lambda: d.device_status("dev1")["counters"]["cycles"] >= 12, 90)
         dev1 = d.device_status("dev1")
         dead = d.device_status("dev4")
@@ -140,7 +151,10 @@ class FaultsAndADeadController(DaemonTest):
         self.assertLessEqual(dead["counters"]["timeouts"], dead["counters"]["cycles"] + 3)
         self.assertLess(dead["counters"]["cycles"], dev1["counters"]["cycles"])
         c = dev1["counters"]
-        self.assertGreater(c["crc_errors"] + c["bad_replies"] + c["wrong_unit"] + c["echoes"], 0)
+        # What happened on the line is counted, also when the read then succeeded.
+        for counter in ("crc_errors", "echoes", "noise_bytes", "other_master"):
+            self.assertGreater(c[counter], 0, counter)
+        self.assertIn("ambient_temperature", dev1["unsupported"])
         d.stop()
         # Settings never change on their own: every stored copy equals the first.
         rows = [r for r in d.export("--device", "dev1")]
@@ -148,6 +162,7 @@ class FaultsAndADeadController(DaemonTest):
         first = {}
         compared = 0
         for r in rows:
+            self.assertNotIn("ambient_temperature", r["values"], "a BN has no ambient sensor")
             for k in ("battery_capacity", "boost_voltage", "float_voltage",
                       "low_voltage_disconnect_voltage"):
                 if k in r["values"]:
@@ -156,6 +171,42 @@ class FaultsAndADeadController(DaemonTest):
                     compared += 1
         self.assertGreater(compared, 10)
         self.assertFalse(any(r["source"] == "dev4" for r in d.export()))
+        self.assertGreater(self.assert_only_served_values(d, served, {"dev1": 1, "dev2": 2}), 500)
+
+
+class LateReplies(DaemonTest):
+    """Replies that come after their request gave up (a slow Wi-Fi bridge, a busy controller)
+    are never stored as the values of a later request."""
+
+    def run_late(self, port, served, units):
+        d = self.start(port, sorted(units.values()), settings="2s")
+
+        def late_replies():
+            return sum(d.device_status(n)["counters"]["late_replies"] for n in units)
+        for name in units:
+            wait_until(lambda n=name: d.device_status(n)["counters"]["cycles"] >= 5, 120)
+        wait_until(lambda: late_replies() > 0, 60)
+        d.stop()
+        self.assertGreater(self.assert_only_served_values(d, served, units), 100)
+
+    def test_in_process(self):
+        served = os.path.join(self.dir, "served.jsonl")
+        self.run_late(f"sim:ids=1,2&seed=5&turnaround-ms=3&fault=late=0.2&fault=late-ms=500"
+                      f"&journal={served}", served, {"dev1": 1, "dev2": 2})
+
+    def test_over_a_pty(self):
+        served = os.path.join(self.dir, "served.jsonl")
+        sim = Simulator(self.dir, "--fault", "late=0.2", "--fault", "late-ms=500",
+                        "--journal", served, "--seed", "3", ids="1,2")
+        self.sims.append(sim)
+        self.run_late(sim.pty, served, {"dev1": 1, "dev2": 2})
+
+    def test_rtu_over_tcp(self):
+        served = os.path.join(self.dir, "served.jsonl")
+        sim = Simulator(self.dir, "--fault", "late=0.1", "--fault", "late-ms=500",
+                        "--journal", served, "--seed", "4", ids="1,2")
+        self.sims.append(sim)
+        self.run_late(sim.rtu_tcp, served, {"dev1": 1, "dev2": 2})
 
 
 class PortOverAPty(DaemonTest):
@@ -217,15 +268,19 @@ class Shutdown(DaemonTest):
         d.send(signal.SIGHUP)
         wait_until(lambda: "reload refused" in d.log_text())
         self.assertIn("bogus", d.log_text())
-        # A good file with a third device is taken.
+        # A good file with a third device is taken; the counters go on from where they were.
         with open(d.config, "w") as f:
             f.write(good + '\n  [[bus.device]]\n  id = 3\n  name = "dev3"\n')
+        before = d.device_status("dev1")["counters"]
         d.send(signal.SIGHUP)
         wait_until(lambda: "reloaded" in d.log_text())
         with open(os.path.join(self.dir, "run", "daemon.json")) as f:
             info = json.load(f)
         d.url = info["http"].rstrip("/")
         wait_until(lambda: "dev3" in d.api("/api/v1/latest")["devices"], 30)
+        after = d.device_status("dev1")["counters"]
+        for counter in ("cycles", "requests", "replies"):
+            self.assertGreaterEqual(after[counter], before[counter], counter)
         stopped_at = now_ms()
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         rows = d.export()

@@ -12,6 +12,7 @@ import subprocess
 import unittest
 from decimal import Decimal
 
+import journal
 from peers import Bench, PYTHON, json_lines, load_registers, run
 from simulator import Simulator, wait_until
 
@@ -228,6 +229,23 @@ class Faults(SimulatorTest):
             self.assertNotEqual(result.returncode, 0, f"{fault}: mbpoll read it cleanly")
         # Last: the late reply keeps the bus busy after the client gave up.
         self.assert_failure(sim, "late", r"(?i)timeout|no reply")
+
+    def test_late_replies_are_never_printed_for_other_registers(self):
+        # The controller answers some requests 3.5 s late, after `read` gave up on them (1 s
+        # timeout, 2 retries): those replies must not pass for the replies to later requests.
+        served = os.path.join(self.bench.dir, "served.jsonl")
+        sim = self.start("--fault", "late=0.15", "--fault", "late-ms=3500", "--journal", served,
+                         ids="1", profile="tracer-an")
+        printed = []
+        for _ in range(3):
+            result = run("read", "-p", sim.pty, "--json", "1", timeout=300)
+            self.assertIn(result.returncode, (0, 3), result.stderr)
+            line = json_lines(result.stdout)[0]
+            printed.append({"source": "dev", "time_ms": journal.now_ms(), "values": line["values"]})
+        wrong, checked = journal.wrong_values(printed, journal.load(served), {"dev": 1})
+        self.assertEqual(wrong, [])
+        self.assertGreater(checked, 50)
+        self.assertGreater(json.loads(sim.control("status"))["faults"]["late"], 0)
 
     def test_stuck_controller_until_power_cycle(self):
         sim = self.start()
