@@ -1,14 +1,9 @@
 #include "app/config.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <limits>
 #include <map>
-#include <memory>
 #include <optional>
 #include <span>
 #include <toml++/toml.h>
@@ -17,6 +12,8 @@
 #include <fmt/ranges.h>
 
 #include "app/config_checker.hpp"
+#include "core/bounded_file.hpp"
+#include "core/toml_nesting.hpp"
 #include "sim/sim_stream.hpp"
 
 namespace tracermon::app {
@@ -342,6 +339,17 @@ std::string format_duration(milliseconds duration) {
 
 DaemonConfig parse_config(std::string_view text, const std::filesystem::path& file) {
   Checker check(file.string(), std::filesystem::absolute(file).parent_path());
+  if (text.size() > core::k_max_config_bytes) {
+    throw ConfigError(fmt::format("{}:1: larger than {}", file.string(),
+                                  core::size_text(core::k_max_config_bytes)));
+  }
+  // toml++ recurses once per level of nesting: 50 000 levels overflow the stack.
+  if (auto line = core::toml_too_deep(text)) {
+    throw ConfigError(
+        fmt::format("{}:{}: nested deeper than {} levels of tables, dotted keys and "
+                    "arrays; a tracermon file needs at most 4",
+                    file.string(), *line, core::k_max_toml_depth));
+  }
   toml::table doc;
   try {
     doc = toml::parse(text, file.string());
@@ -402,23 +410,9 @@ DaemonConfig parse_config(std::string_view text, const std::filesystem::path& fi
 }
 
 std::string read_config_file(const std::filesystem::path& file) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"),
-                                                         &std::fclose);
-  if (!stream) {
-    throw ConfigError(
-        fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
-  }
-  std::string text;
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), stream.get())) > 0)
-    text.append(buffer.data(), n);
-  if (std::ferror(stream.get()) != 0) {
-    // fopen succeeds on a folder; reading it fails with EISDIR.
-    throw ConfigError(
-        fmt::format("{}:1: cannot read the file: {}", file.string(), std::strerror(errno)));
-  }
-  return text;
+  auto text = core::read_bounded_file(file, core::k_max_config_bytes);
+  if (!text) throw ConfigError(fmt::format("{}:1: {}", file.string(), text.error().message));
+  return std::move(text).value();
 }
 
 DaemonConfig load_config(const std::filesystem::path& file) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/printable.hpp"
 #include "poller/poll_schedule.hpp"
 #include "sinks/ha_discovery.hpp"
 #include "sinks/influx_sink.hpp"
@@ -21,10 +22,11 @@
 
 namespace tracermon::app {
 
-// "FILE:LINE: KEY: what is wrong; what is allowed".
+// "FILE:LINE: KEY: what is wrong; what is allowed". Control characters that the file put into
+// the message (a key with \u0000) are escaped, so the line is whole wherever it is printed.
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(std::string_view message) : std::runtime_error(core::printable(message)) {}
 };
 
 struct DeviceConfig {
@@ -139,10 +141,13 @@ std::chrono::milliseconds parse_duration(std::string_view text);
 std::string format_duration(std::chrono::milliseconds duration);
 
 // Parses `text` as the contents of `file` (used in messages). Relative paths in the file are
-// taken relative to the file's folder. Throws ConfigError.
+// taken relative to the file's folder. Text over 1 MiB or nested deeper than 32 levels
+// (core/toml_nesting.hpp) is refused before it reaches the TOML parser. Throws ConfigError.
 DaemonConfig parse_config(std::string_view text, const std::filesystem::path& file);
-// The whole text of a configuration file (also the old tool's influx.db). Throws ConfigError
-// "FILE:1: cannot read the file: ..." for a missing file, a folder or a read error.
+// The whole text of a configuration file (also the old tool's influx.db): a regular file of at
+// most 1 MiB. Throws ConfigError "FILE:1: cannot read the file: ..." for a missing file or a
+// read error, "FILE:1: not a regular file (a directory)" for a folder, a FIFO or a device such
+// as /dev/zero, "FILE:1: larger than 1 MiB".
 std::string read_config_file(const std::filesystem::path& file);
 // Reads and parses a file. Throws ConfigError (also for a file that cannot be read).
 DaemonConfig load_config(const std::filesystem::path& file);

@@ -73,7 +73,18 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
     options.minute_days = m_config.store.minute_days;
     options.hour_days = m_config.store.hour_days;
     options.day_days = m_config.store.day_days;
-    m_store = std::make_unique<store::SnapshotStore>(options);
+    // A store that cannot be opened now (full disk, I/O error, read-only file system) must not
+    // cost live monitoring: the daemon starts with it closed and commits try again.
+    // --demo-history needs it at once.
+    auto when = demo_history_days > 0 ? store::SnapshotStore::Open::Now
+                                      : store::SnapshotStore::Open::OrLater;
+    m_store = std::make_unique<store::SnapshotStore>(options, when);
+    if (!m_store->is_open()) {
+      log_store_error("commit",
+                      "cannot open the history; running without it (live values and outputs go "
+                      "on) and trying again",
+                      m_store->last_error());
+    }
   }
   if (!m_config.files.json_dir.empty()) {
     std::error_code ec;
@@ -96,21 +107,11 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
         sites[device.site].name = device.site;
         sites[device.site].members.push_back(device.name);
       }
-      poller::EnergyLedger ledger(device.name);
-      if (m_store) {
-        if (auto saved = m_store->get_state("ledger:" + device.name)) {
-          auto restored = poller::EnergyLedger::from_json(*saved);
-          if (restored) {
-            ledger = std::move(restored.value());
-          } else {
-            spdlog::warn("{}: saved energy accounting unreadable ({}); starting afresh",
-                         device.name, restored.error().message);
-          }
-        }
-      }
-      m_ledgers.emplace(device.name, std::move(ledger));
     }
   }
+  // Until a closed store opens, energy is not counted: a fresh ledger would later overwrite
+  // the saved one. The counters are totals, so the energy of the wait is counted then.
+  if (!m_store || m_store->is_open()) restore_ledgers();
   for (auto& [name, site] : sites)
     m_sites.push_back(std::move(site));
   for (const auto& site : m_sites)
@@ -223,6 +224,7 @@ nlohmann::ordered_json Daemon::daemon_status() const {
   out["outputs"] = std::move(outputs);
   if (m_store) {
     out["store"] = {{"path", m_config.store.path.string()},
+                    {"open", m_store->is_open()},
                     {"buffered", m_store->buffered()},
                     {"dropped", m_store->dropped()},
                     {"last_error", m_store->last_error()}};
@@ -326,8 +328,29 @@ void Daemon::update_site(const Site& site) {
   }
 }
 
+void Daemon::restore_ledgers() {
+  std::lock_guard lock(m_energy_mutex);
+  for (const auto& bus : m_config.buses) {
+    for (const auto& device : bus.devices) {
+      poller::EnergyLedger ledger(device.name);
+      if (m_store) {
+        if (auto saved = m_store->get_state("ledger:" + device.name)) {
+          auto restored = poller::EnergyLedger::from_json(*saved);
+          if (restored) {
+            ledger = std::move(restored.value());
+          } else {
+            spdlog::warn("{}: saved energy accounting unreadable ({}); starting afresh",
+                         device.name, restored.error().message);
+          }
+        }
+      }
+      m_ledgers.insert_or_assign(device.name, std::move(ledger));
+    }
+  }
+}
+
 void Daemon::save_energy() {
-  if (!m_store) return;
+  if (!m_store || !m_store->is_open()) return;
   std::lock_guard lock(m_energy_mutex);
   std::vector<store::EnergyRow> rows;
   std::set<std::pair<poller::PeriodKind, std::string>> touched;
@@ -340,7 +363,7 @@ void Daemon::save_energy() {
     }
     auto saved = m_store->put_state("ledger:" + name, ledger.to_json());
     if (!saved) {
-      spdlog::error("store: cannot save energy accounting: {}", saved.error().message);
+      log_store_error("energy", "cannot save energy accounting", saved.error().message);
       return;
     }
   }
@@ -362,11 +385,21 @@ void Daemon::save_energy() {
   if (rows.empty()) return;
   auto saved = m_store->put_energy(rows);
   if (!saved) {
-    spdlog::error("store: cannot save energy accounting: {}", saved.error().message);
+    log_store_error("energy", "cannot save energy accounting", saved.error().message);
     return;
   }
   for (auto& [name, ledger] : m_ledgers)
     ledger.mark_saved();
+  if (m_store_log.clear("energy")) spdlog::info("store: energy accounting saved again");
+}
+
+void Daemon::log_store_error(const std::string& key, std::string_view what,
+                             const std::string& error) {
+  // A full disk fails every commit: the first failure is logged, then one line per quiet
+  // period with the count.
+  if (auto text = m_store_log.admit(key, fmt::format("store: {}: {}", what, error))) {
+    spdlog::error("{}", *text);
+  }
 }
 
 void Daemon::tick() {
@@ -374,16 +407,23 @@ void Daemon::tick() {
   if (!m_store) return;
   if (now - m_last_commit >= m_config.store.commit_interval) {
     m_last_commit = now;
+    bool was_open = m_store->is_open();
+    auto buffered = m_store->buffered();
     auto committed = m_store->commit();
+    if (!was_open && m_store->is_open()) {
+      spdlog::info("store: {} is open{}", m_config.store.path.string(),
+                   committed ? fmt::format("; {} records kept in memory filed", buffered) : "");
+      (void)m_store_log.clear("commit");  // said; a failure of the first commit is news
+      restore_ledgers();
+    }
     if (!committed) {
-      if (m_store_error != committed.error().message) {
-        spdlog::error("store: commit failed, keeping {} records in memory: {}", m_store->buffered(),
-                      committed.error().message);
-      }
-      m_store_error = committed.error().message;
-    } else if (!m_store_error.empty()) {
+      log_store_error(
+          "commit",
+          fmt::format("{}, keeping {} records in memory",
+                      m_store->is_open() ? "commit failed" : "not open", m_store->buffered()),
+          committed.error().message);
+    } else if (m_store_log.clear("commit")) {
       spdlog::info("store: commits succeed again");
-      m_store_error.clear();
     }
     save_energy();
   }

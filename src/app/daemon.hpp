@@ -9,10 +9,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/config.hpp"
 #include "app/live_state.hpp"
+#include "core/log_limiter.hpp"
 #include "core/unique_fd.hpp"
 #include "poller/bus_worker.hpp"
 #include "poller/clock_watch.hpp"
@@ -65,7 +67,11 @@ class Daemon {
   void fill_demo_history(int days);  // demo_history.cpp
   void update_site(const Site& site);
   void observe_energy(const poller::DeviceSnapshot& cycle);
+  // The ledgers from the store (fresh ones for devices it has none of); until then, while a
+  // closed store has not opened, there are none and energy is not counted.
+  void restore_ledgers();
   void save_energy();
+  void log_store_error(const std::string& key, std::string_view what, const std::string& error);
   void write_runtime_file();
   [[nodiscard]] nlohmann::ordered_json daemon_status() const;
 
@@ -90,7 +96,7 @@ class Daemon {
   std::chrono::steady_clock::time_point m_started;
   std::chrono::steady_clock::time_point m_last_commit;
   std::chrono::steady_clock::time_point m_last_maintain;
-  std::string m_store_error;
+  core::LogLimiter m_store_log;  // keys "commit" and "energy"
 };
 
 // Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration file (a bad file is

@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/bounded_file.hpp"
+#include "core/printable.hpp"
+#include "core/toml_nesting.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::sim {
@@ -88,8 +91,8 @@ std::vector<Profile> make_builtin() {
 
 [[noreturn]] void fail_at(const std::filesystem::path& file, const toml::node& node,
                           const std::string& key, const std::string& what) {
-  throw std::runtime_error(
-      fmt::format("{} line {}: {}: {}", file.string(), node.source().begin.line, key, what));
+  throw std::runtime_error(core::printable(
+      fmt::format("{} line {}: {}: {}", file.string(), node.source().begin.line, key, what)));
 }
 
 double number(const std::filesystem::path& file, const toml::node& node, const std::string& key,
@@ -163,9 +166,9 @@ void apply(const std::filesystem::path& file, const std::string& name, const tom
     }
   }
   if (p.panels.max_power_voltage >= p.panels.open_circuit_voltage) {
-    throw std::runtime_error(fmt::format(
+    throw std::runtime_error(core::printable(fmt::format(
         "{}: profile.{}: panel_max_power_voltage must be below panel_open_circuit_voltage",
-        file.string(), name));
+        file.string(), name)));
   }
 }
 
@@ -187,9 +190,18 @@ const Profile& find_profile(std::string_view key) {
 }
 
 std::vector<Profile> load_profiles(const std::filesystem::path& file) {
+  auto content = core::read_bounded_file(file, core::k_max_config_bytes);
+  if (!content) {
+    throw std::runtime_error(fmt::format("{}: {}", file.string(), content.error().message));
+  }
+  // toml++ recurses once per level of nesting: 50 000 levels overflow the stack.
+  if (auto line = core::toml_too_deep(content.value())) {
+    throw std::runtime_error(fmt::format("{} line {}: nested deeper than {} levels", file.string(),
+                                         *line, core::k_max_toml_depth));
+  }
   toml::table doc;
   try {
-    doc = toml::parse_file(file.string());
+    doc = toml::parse(content.value(), file.string());
   } catch (const toml::parse_error& e) {
     throw std::runtime_error(
         fmt::format("{} line {}: {}", file.string(), e.source().begin.line, e.description()));

@@ -17,12 +17,23 @@ constexpr std::int64_t k_page_size = 4096;
 
 std::filesystem::path prepared_path(const std::filesystem::path& path) {
   if (path.empty()) throw StoreError("history database: no path given");
+  std::error_code error;
+  auto status = std::filesystem::status(path, error);
+  if (!error && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    throw StoreError(fmt::format(
+        "history database {}: {}; the path must name a file", path.string(),
+        std::filesystem::is_directory(status) ? "is a directory" : "is not a regular file"));
+  }
   if (path.has_parent_path()) {
-    std::error_code error;
     std::filesystem::create_directories(path.parent_path(), error);
     if (error) {
+      // A file where a folder should be is a mistake in the path; anything else (a full or
+      // read-only file system, a mount that is not there yet, permissions) may be mended
+      // while the daemon runs.
+      bool transient = error != std::errc::not_a_directory && error != std::errc::file_exists;
       throw StoreError(fmt::format("cannot create the directory of the history database {}: {}",
-                                   path.string(), error.message()));
+                                   path.string(), error.message()),
+                       transient);
     }
   }
   return path;
@@ -61,7 +72,9 @@ Database& configured(Database& db, const StoreOptions& options) {
   // power cut could take. FULL adds no bytes written, only a flush every 30 s.
   Statement mode(db.get(), "PRAGMA journal_mode = WAL");
   auto row = mode.step();
-  if (!row || !row.value() || mode.column_text(0) != "wal") {
+  if (!row)
+    throw StoreError(fmt::format("{}: {}", what, row.error().message), db.failed_transiently());
+  if (!row.value() || mode.column_text(0) != "wal") {
     throw StoreError(fmt::format("{}: cannot switch to WAL mode", what));
   }
   mode.reset();
@@ -144,7 +157,10 @@ HistoryWriter::HistoryWriter(const StoreOptions& options)
     Statement select(m_db.get(), sql);
     for (;;) {
       auto row = select.step();
-      if (!row) throw StoreError(fmt::format("{}: {}", what, row.error().message));
+      if (!row) {
+        throw StoreError(fmt::format("{}: {}", what, row.error().message),
+                         m_db.failed_transiently());
+      }
       if (!row.value()) break;
       use(select);
     }

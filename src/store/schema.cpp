@@ -51,25 +51,30 @@ void migrate(Database& db, std::span<const Migration> steps, std::string_view wh
   int known = steps.empty() ? 0 : steps.back().version;
   // BEGIN IMMEDIATE before reading the version, so two processes cannot both migrate.
   db.exec_or_throw("BEGIN IMMEDIATE", fmt::format("cannot lock {}", what));
-  auto rollback_and_throw = [&](const std::string& message) {
+  // `transient` is taken before the ROLLBACK, which changes the connection's last error.
+  auto rollback_and_throw = [&](const std::string& message, bool transient) {
     (void)db.exec("ROLLBACK");
-    throw StoreError(message);
+    throw StoreError(message, transient);
   };
   auto version = db.query_int("PRAGMA user_version");
   auto application = db.query_int("PRAGMA application_id");
   if (!version || !application) {
     rollback_and_throw(fmt::format("cannot read the schema version of {}: {}", what,
-                                   (!version ? version.error() : application.error()).message));
+                                   (!version ? version.error() : application.error()).message),
+                       db.failed_transiently());
   }
   if (application.value() != 0 && application.value() != k_application_id) {
     rollback_and_throw(fmt::format("{} is not a tracermon history database (application id {:#x})",
-                                   what, application.value()));
+                                   what, application.value()),
+                       false);
   }
   if (version.value() > known) {
-    rollback_and_throw(fmt::format(
-        "{} has schema version {}, newer than this tracermon knows ({}): it was written by a "
-        "newer release; upgrade tracermon or point the store at another file",
-        what, version.value(), known));
+    rollback_and_throw(
+        fmt::format(
+            "{} has schema version {}, newer than this tracermon knows ({}): it was written by a "
+            "newer release; upgrade tracermon or point the store at another file",
+            what, version.value(), known),
+        false);
   }
   for (const auto& step : steps) {
     if (step.version <= version.value()) continue;
@@ -77,7 +82,8 @@ void migrate(Database& db, std::span<const Migration> steps, std::string_view wh
     if (status) status = db.exec(fmt::format("PRAGMA user_version = {}", step.version));
     if (!status) {
       rollback_and_throw(fmt::format("cannot migrate {} to schema version {}: {}", what,
-                                     step.version, status.error().message));
+                                     step.version, status.error().message),
+                         db.failed_transiently());
     }
   }
   db.exec_or_throw("COMMIT", fmt::format("cannot migrate {}", what));

@@ -9,12 +9,21 @@
 // records are dropped and counted) and tries again on the next commit. No method throws after
 // the constructor.
 //
+// Opening late (Open::OrLater, the daemon): when the database cannot be opened for a reason
+// that may pass (StoreError::transient(): a full disk, an I/O error, a read-only file system,
+// a lock held elsewhere), the store starts closed instead of throwing. add() buffers as
+// always (bounded the same way), reads find nothing, writes return the open error, and
+// commit() tries to open it again after a back-off (`reopen_first`, doubling up to
+// `reopen_max`), then writes what was buffered.
+//
 // Reading (history, export, energy, state, sources) may happen on other threads at the same
-// time: reads use their own connection and see the last committed data.
+// time: reads use their own connection and see the last committed data (nothing while the
+// store is closed: no sources, no energy rows, no state; history and export return an error).
 //
 // Values are stored at a resolution of 0.01 (rounded); NaN, infinities and values beyond
 // +-1e10 are not stored. Duplicate (source, time) replaces.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -47,6 +56,10 @@ struct StoreOptions {
   // 0 = no cap. Otherwise a commit that would grow the database file beyond this fails like
   // a full disk (SQLITE_FULL): a guard for small SD cards shared with other data.
   std::uint64_t max_db_bytes = 0;
+  // Open::OrLater: the first commit() at least this long after a failed open tries again; each
+  // failure doubles the wait up to reopen_max.
+  std::chrono::milliseconds reopen_first{5000};
+  std::chrono::milliseconds reopen_max{300000};
 };
 
 struct HistoryQuery {
@@ -80,25 +93,35 @@ struct EnergyRow {
 
 class SnapshotStore {
  public:
+  enum class Open : std::uint8_t {
+    Now,      // throw when the database cannot be opened
+    OrLater,  // throw only when retrying cannot help (!StoreError::transient())
+  };
+
   // Creates the parent directories and the file, migrates it to the current schema. Throws
-  // StoreError when that fails or the file was written by a newer release.
-  explicit SnapshotStore(const StoreOptions& options);
-  // When add() was ever called: commits what is buffered, with every pending rollup; errors
-  // are only recorded.
+  // StoreError when that fails (Open::Now) or fails for good (Open::OrLater: a folder at the
+  // path, another program's database, a file written by a newer release, bad options).
+  explicit SnapshotStore(const StoreOptions& options, Open when = Open::Now);
+  // When add() was ever called: commits what is buffered, with every pending rollup (a closed
+  // store tries once more to open); errors are only recorded.
   ~SnapshotStore();
   SnapshotStore(const SnapshotStore&) = delete;
   SnapshotStore& operator=(const SnapshotStore&) = delete;
 
   void add(Record record);
+  // A closed store first tries to open when its back-off has passed; until it is open this
+  // returns the open error and keeps the buffer.
   core::Status commit();
   // Deletes what retention no longer keeps, at whole UTC days before `now_ms`. Samples older
   // than the raw cutoff that arrive later are dropped (and counted): their rollups could no
-  // longer be recomputed.
+  // longer be recomputed. Nothing to do while the store is closed.
   core::Status maintain(std::int64_t now_ms);
 
+  bool is_open() const;
   std::size_t buffered() const;
   std::uint64_t dropped() const;
-  std::string last_error() const;  // of the last failed write; empty after a successful commit
+  // Of the last failed write or open; empty after a successful commit.
+  std::string last_error() const;
 
   std::vector<std::string> sources() const;                        // sorted by name
   std::vector<std::string> fields(std::string_view source) const;  // in first-stored order

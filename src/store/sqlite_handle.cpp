@@ -14,6 +14,23 @@ core::Error sqlite_error(sqlite3* db, int code, std::string_view what) {
                                                       sqlite3_errstr(code & 0xff))};
 }
 
+bool transient_sqlite_error(int code) {
+  if (code == SQLITE_CANTOPEN_ISDIR) return false;
+  switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Database::Database(const std::filesystem::path& path, bool read_only) {
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   // NOMUTEX: each connection is guarded by the store's own mutex.
@@ -21,9 +38,11 @@ Database::Database(const std::filesystem::path& path, bool read_only) {
   int rc = sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = m_db != nullptr ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
+    int code = m_db != nullptr ? sqlite3_extended_errcode(m_db) : rc;
     sqlite3_close(m_db);
     m_db = nullptr;
-    throw StoreError(fmt::format("cannot open history database {}: {}", path.string(), message));
+    throw StoreError(fmt::format("cannot open history database {}: {}", path.string(), message),
+                     transient_sqlite_error(code));
   }
   sqlite3_extended_result_codes(m_db, 1);
   // A reader and the writer never wait long for each other in WAL mode; the busy timeout only
@@ -44,7 +63,13 @@ core::Status Database::exec(std::string_view sql) {
 
 void Database::exec_or_throw(std::string_view sql, std::string_view what) {
   auto status = exec(sql);
-  if (!status) throw StoreError(fmt::format("{}: {}", what, status.error().message));
+  if (!status) {
+    throw StoreError(fmt::format("{}: {}", what, status.error().message), failed_transiently());
+  }
+}
+
+bool Database::failed_transiently() const {
+  return transient_sqlite_error(sqlite3_extended_errcode(m_db));
 }
 
 core::Result<std::int64_t> Database::query_int(std::string_view sql) {
@@ -61,7 +86,8 @@ Statement::Statement(sqlite3* db, std::string_view sql) : m_sql(sql) {
                               SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr);
   if (rc != SQLITE_OK) {
     throw StoreError(
-        fmt::format("history database: cannot prepare '{}': {}", m_sql, sqlite3_errmsg(db)));
+        fmt::format("history database: cannot prepare '{}': {}", m_sql, sqlite3_errmsg(db)),
+        transient_sqlite_error(sqlite3_extended_errcode(db)));
   }
 }
 

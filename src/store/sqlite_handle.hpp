@@ -17,10 +17,13 @@ namespace tracermon::store {
 
 // SQLITE_FULL and SQLITE_IOERR_* map to Io; busy/locked to Io too (the caller retries later).
 core::Error sqlite_error(sqlite3* db, int code, std::string_view what);
+// Whether an (extended) result code may pass by itself: full, I/O error, read-only, busy,
+// locked, cannot open (but not: the path is a folder), out of memory.
+bool transient_sqlite_error(int code);
 
 class Database {
  public:
-  // Opens (creating) `path`; throws StoreError when SQLite cannot.
+  // Opens (creating) `path`; throws StoreError when SQLite cannot (transient() as the cause).
   Database(const std::filesystem::path& path, bool read_only);
   ~Database();
   Database(const Database&) = delete;
@@ -32,6 +35,8 @@ class Database {
   core::Status exec(std::string_view sql);
   // exec() for start-up: throws StoreError with `what` in the message.
   void exec_or_throw(std::string_view sql, std::string_view what);
+  // Whether the last failed call on this connection failed for a reason that may pass.
+  [[nodiscard]] bool failed_transiently() const;
   // The integer of a one-value query such as "PRAGMA user_version".
   core::Result<std::int64_t> query_int(std::string_view sql);
 

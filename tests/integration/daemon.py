@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -57,7 +58,9 @@ site = "home"
 class Daemon:
     """A `tracermon run` process; its URL comes from <runtime_dir>/daemon.json."""
 
-    def __init__(self, directory, text, env=None):
+    def __init__(self, directory, text, env=None, preexec_fn=None):
+        """`preexec_fn` runs in the child before exec (e.g. to set a resource limit); the log
+        then reaches its file through a pipe, so that a limit on file writes spares it."""
         self.dir = directory
         self.config = os.path.join(directory, "tracermon.toml")
         with open(self.config, "w") as f:
@@ -66,8 +69,16 @@ class Daemon:
         self.log = open(self.log_path, "w")
         full_env = dict(os.environ)
         full_env.update(env or {})
-        self.proc = subprocess.Popen([TRACERMON, "run", "--config", self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
+        self.copier = None
+        if preexec_fn is None:
+            self.proc = subprocess.Popen([TRACERMON, "run", "--config", self.config],
+                                         stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
+        else:
+            self.proc = subprocess.Popen([TRACERMON, "run", "--config", self.config],
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                         env=full_env, preexec_fn=preexec_fn)
+            self.copier = threading.Thread(target=self._copy_log, daemon=True)
+            self.copier.start()
         info_path = os.path.join(directory, "run", "daemon.json")
 
         def started():
@@ -83,6 +94,11 @@ class Daemon:
 
         self.info = wait_until(started, START_TIMEOUT)
         self.url = self.info["http"].rstrip("/")
+
+    def _copy_log(self):
+        for line in iter(self.proc.stdout.readline, b""):
+            self.log.write(line.decode(errors="replace"))
+            self.log.flush()
 
     def log_text(self):
         self.log.flush()
@@ -131,6 +147,9 @@ class Daemon:
                 self.proc.kill()
                 self.proc.wait()
                 raise AssertionError("daemon did not stop on " + str(sig))
+        if self.copier is not None:
+            self.copier.join(timeout=10)
+            self.proc.stdout.close()
         self.log.close()
         return self.proc.returncode
 

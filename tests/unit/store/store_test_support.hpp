@@ -1,12 +1,15 @@
 #pragma once
 // Helpers of the store tests: a temporary directory, records, raw SQLite access.
 
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <sqlite3.h>
 #include <sstream>
+#include <stdexcept>
 #include <stdlib.h>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -49,6 +52,35 @@ inline std::string export_text(const SnapshotStore& store, std::string_view sour
   EXPECT_TRUE(status.ok()) << (status.ok() ? "" : status.error().describe());
   return out.str();
 }
+
+// While it lives, this process cannot write a file beyond `bytes` (RLIMIT_FSIZE, with SIGXFSZ
+// ignored so that the write fails with EFBIG instead of killing the test): to SQLite, a full
+// disk. Needs no privileges; gtest's output goes to a pipe, which the limit does not cover.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &m_saved);
+    m_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{bytes, m_saved.rlim_max};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) throw std::runtime_error("setrlimit failed");
+  }
+  ~FileSizeLimit() { lift(); }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+  // Room again.
+  void lift() {
+    if (m_lifted) return;
+    m_lifted = true;
+    ::setrlimit(RLIMIT_FSIZE, &m_saved);
+    std::signal(SIGXFSZ, m_handler);
+  }
+
+ private:
+  rlimit m_saved{};
+  void (*m_handler)(int) = nullptr;
+  bool m_lifted = false;
+};
 
 // A plain SQLite connection, to look at or tamper with the file as another program would.
 class RawDb {
