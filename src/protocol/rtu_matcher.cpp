@@ -167,7 +167,11 @@ std::optional<RtuReplyMatcher::Match> RtuReplyMatcher::feed(std::span<const std:
       auto n = std::min(rest.size(), m_request.size());
       if (std::equal(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(n),
                      m_request.begin())) {
-        if (n < m_request.size()) return std::nullopt;
+        if (n < m_request.size()) {
+          // Our echo still arriving, or our reply starting the same way (unit, function).
+          if (is_ours(rest)) m_partial = rest.size();
+          return std::nullopt;
+        }
         ++m_census.echoes;
         m_echo_seen = true;
         pos += n;

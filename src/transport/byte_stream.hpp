@@ -35,6 +35,10 @@ class ByteStream {
   // Throws away bytes already received (a late reply, another master's traffic).
   virtual void discard_input() = 0;
   [[nodiscard]] virtual std::string describe() const = 0;
+  // Whether bytes take their wire time to arrive (a real serial line), so that a reply complete
+  // sooner than the wire allows cannot be the reply to what was just sent. A pseudo-terminal
+  // or a socket delivers at once.
+  [[nodiscard]] virtual bool paced_by_wire() const { return false; }
 };
 
 // A stream for the port: a serial device (opened exclusively), a TCP connection, or a

@@ -302,7 +302,9 @@ core::Result<Bytes> ModbusClient::exchange_rtu(std::uint8_t unit, std::span<cons
   if (!written) return written.error();
   // No reply of ours can be complete before the request and the shortest reply (5 bytes) have
   // crossed the wire; whatever was complete earlier answers something else.
-  auto earliest = sent_at + m_options.char_time * static_cast<long>(frame.size() + 5);
+  auto earliest = m_stream->paced_by_wire()
+                      ? sent_at + m_options.char_time * static_cast<long>(frame.size() + 5)
+                      : sent_at;
   Bytes received;
   std::size_t too_early = 0;
   auto last_byte = sent_at;

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -77,6 +79,14 @@ class SerialStream final : public FdStream {
   }
 
   [[nodiscard]] std::string describe() const override { return m_path; }
+
+  // A pty (Unix98 slaves have majors 136-143) has no line behind it, whatever its baud.
+  [[nodiscard]] bool paced_by_wire() const override {
+    struct stat st {};
+    if (!is_open() || ::fstat(m_fd, &st) != 0 || !S_ISCHR(st.st_mode)) return false;
+    auto major_number = major(st.st_rdev);
+    return major_number < 136 || major_number > 143;
+  }
 
  private:
   Error open_error(int error_number) const {

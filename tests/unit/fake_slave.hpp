@@ -29,12 +29,14 @@ class FakeSlave final : public transport::ByteStream {
   std::set<int> late;                   // requests whose reply comes after the next request
   std::set<int> corrupt;                // requests whose reply has a bad CRC
   std::vector<transport::Deadline> read_deadlines;  // what each read_some was given
+  bool wire = false;  // claims to be a real line, where bytes take their wire time
 
   core::Status open(transport::Deadline) override { return core::Ok{}; }
   void close() override {}
   [[nodiscard]] bool is_open() const override { return true; }
   void discard_input() override { m_pending.clear(); }
   [[nodiscard]] std::string describe() const override { return "fake"; }
+  [[nodiscard]] bool paced_by_wire() const override { return wire; }
 
   core::Status write_all(std::span<const std::uint8_t> bytes, transport::Deadline) override {
     ++requests;

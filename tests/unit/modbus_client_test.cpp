@@ -163,3 +163,17 @@ TEST(ModbusClient, ABrokenReplyEndsTheAttemptWhenTheLineGoesQuiet) {
   EXPECT_LT(rig.slave->read_deadlines.back(), sent + std::chrono::seconds(5));
   EXPECT_EQ(rig.client.counters().crc_errors, 1u);
 }
+
+TEST(ModbusClient, OnARealLineAReplyFasterThanTheWireIsNotTheReply) {
+  // This slave's replies are there the moment the request is written: on a line where a
+  // character takes 100 ms, that is a frame that was already on its way, not our reply.
+  Rig rig(0);
+  rig.slave->wire = true;
+  rig.client.options().char_time = std::chrono::milliseconds(100);
+  auto a = rig.read(0x3104);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(rig.client.counters().late_replies, 1u);
+  // A pty or a socket delivers at once: there the same reply is taken.
+  rig.slave->wire = false;
+  EXPECT_TRUE(rig.read(0x3104));
+}

@@ -123,6 +123,11 @@ TEST(RtuMatcher, ReportsTruncatedReply) {
   auto e = f.matcher.failure(4);
   EXPECT_EQ(e.kind, ErrorKind::Timeout);
   EXPECT_NE(e.message.find("truncated"), std::string::npos);
+  // Cut after the id: as like our echo as our reply, but a reply that stopped all the same.
+  Fixture g;
+  EXPECT_FALSE(g.matcher.feed(hex("01")));
+  EXPECT_TRUE(g.matcher.broken_frame_seen());
+  EXPECT_NE(g.matcher.failure(1).message.find("truncated"), std::string::npos);
   Fixture none;
   EXPECT_EQ(none.matcher.failure(0).message, "no reply");
 }
