@@ -43,14 +43,6 @@ struct Connection {
   std::size_t lingered = 0;    // Lingering: bytes read and dropped after a refusal
 };
 
-struct ListenerCounters {
-  std::uint64_t accepted = 0;
-  std::uint64_t refused_busy = 0;      // 503: at the connection limit
-  std::uint64_t refused_requests = 0;  // 400, 413, 414, 431 from the head
-  std::uint64_t timed_out = 0;         // 408: head not complete in time
-  std::size_t open = 0;                // connections open now
-};
-
 class ConnectionLoop {
  public:
   // Answers the request whose head is at the start of conn.buffer (conn.head_length bytes),

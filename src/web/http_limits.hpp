@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace tracermon::web {
 
@@ -39,6 +40,15 @@ struct HttpLimits {
   // stop(): how long request handlers still running (a store query) may take to finish before
   // a warning; client sockets are shut down at once, so no client can make this longer.
   std::chrono::milliseconds stop_timeout{2'000};
+};
+
+// What the listener did, for /metrics.
+struct ListenerCounters {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused_busy = 0;      // 503: at the connection limit
+  std::uint64_t refused_requests = 0;  // 400, 413, 414, 431 from the head
+  std::uint64_t timed_out = 0;         // 408: head not complete in time
+  std::size_t open = 0;                // connections open now
 };
 
 }  // namespace tracermon::web

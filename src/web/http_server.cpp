@@ -94,7 +94,8 @@ void HttpServer::add_routes() {
         [this](const auto& req, auto& res) { send(res, api_energy(m_view, params_of(req))); });
   s.Get("/api/v1/events", [this](const auto&, auto& res) { serve_events(res); });
   s.Get("/metrics", [this](const auto&, auto& res) {
-    send(res, {200, render_metrics(m_view), "text/plain; version=0.0.4"});
+    send(res, {200, render_metrics(m_view) + render_listener_metrics(counters()),
+               "text/plain; version=0.0.4"});
   });
   for (const auto& asset : dashboard_assets()) {
     s.Get(std::string(asset.path),
