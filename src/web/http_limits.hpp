@@ -14,9 +14,9 @@ struct HttpLimits {
   // and closed. Each costs a socket and at most `max_head` bytes of buffer.
   std::size_t max_connections = 256;
   // The request line (method, target, version): beyond it 414.
-  std::size_t max_request_line = 8 * 1024;
+  std::size_t max_request_line = 8192;
   // Request line and headers together, and the number of header lines: beyond either 431.
-  std::size_t max_head = 16 * 1024;
+  std::size_t max_head = 16384;
   std::size_t max_header_lines = 100;
   // A request head must be complete this long after the connection opened or after its first
   // byte arrived on a kept-alive connection: else 408 and close (a slowloris costs no thread).
@@ -32,7 +32,7 @@ struct HttpLimits {
   // After a refusal (408, 413, 414, 431, 503) the rest of what the client sends is read and
   // dropped for up to this long and this many bytes, so it reads the refusal instead of a reset.
   std::chrono::milliseconds linger_timeout{2'000};
-  std::size_t linger_bytes = 1024 * 1024;
+  std::size_t linger_bytes = 1 << 20;
   // Threads answering requests, and threads for event streams (one per possible stream), so
   // open dashboards never take the API's threads.
   std::size_t api_workers = 8;
