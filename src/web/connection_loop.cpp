@@ -146,6 +146,8 @@ void ConnectionLoop::run() {
       [[maybe_unused]] auto got = ::read(m_wake.get(), &count, sizeof(count));
       take_returned(now);
     }
+    // Handed over and closed ones leave before accepting, so the count is exact.
+    std::erase_if(m_connections, [](const ConnectionPtr& conn) { return !conn; });
     if ((fds[0].revents & POLLIN) != 0) accept_all(now);
     std::erase_if(m_connections, [](const ConnectionPtr& conn) { return !conn; });
     std::lock_guard lock(m_mutex);
