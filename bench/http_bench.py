@@ -103,7 +103,8 @@ def main():
                 finally:
                     slow.close()
             time.sleep(1)  # let the closed slow clients go (figures only)
-            print(burst_figures(d.url))
+            print(burst_figures(d.url, 200))  # within the connection limit: the backlog's part
+            print(burst_figures(d.url, 1000))
 
             rss_before = rss_kib(d.proc.pid)
             for _ in range(16):

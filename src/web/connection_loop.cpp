@@ -119,8 +119,17 @@ void ConnectionLoop::run() {
   while (!m_stopping) {
     auto now = Clock::now();
     auto next = now + std::chrono::minutes(1);
-    bool accepting = now >= m_accept_paused_until;
-    if (!accepting) next = std::min(next, m_accept_paused_until);
+    // At the limit the listener is left alone for a while: a slot may free up before the
+    // connections waiting in the backlog have to be refused.
+    if (served_connections() < m_limits.max_connections) {
+      m_full_since.reset();
+    } else if (!m_full_since) {
+      m_full_since = now;
+    }
+    auto accept_at = m_accept_paused_until;
+    if (m_full_since) accept_at = std::max(accept_at, *m_full_since + m_limits.full_grace);
+    bool accepting = now >= accept_at;
+    if (!accepting) next = std::min(next, accept_at);
     fds.clear();
     fds.push_back({m_listener.get(), static_cast<short>(accepting ? POLLIN : 0), 0});
     fds.push_back({m_wake.get(), POLLIN, 0});
@@ -314,11 +323,9 @@ void ConnectionLoop::work(Pool& pool, bool stream_worker) {
     lock.lock();
     --pool.running;
     m_busy_fds.erase(conn->fd.get());
-    if (keep && !m_stopping) {
-      m_returned.push_back(std::move(conn));
-      wake_loop();
-    }
+    if (keep && !m_stopping) m_returned.push_back(std::move(conn));
     conn.reset();  // closes it, after it left m_busy_fds
+    wake_loop();   // a connection to take back, or a free slot
     if (--m_busy == 0) m_idle.notify_all();
   }
 }

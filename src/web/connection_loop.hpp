@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -98,6 +99,7 @@ class ConnectionLoop {
   std::vector<ConnectionPtr> m_connections;
   std::size_t m_lingering = 0;
   Clock::time_point m_accept_paused_until{};
+  std::optional<Clock::time_point> m_full_since;  // at the connection limit since
 
   // Shared with the workers.
   mutable std::mutex m_mutex;

@@ -13,6 +13,9 @@ struct HttpLimits {
   // Open connections at once (reading, being answered, streaming). One more is answered 503
   // and closed. Each costs a socket and at most `max_head` bytes of buffer.
   std::size_t max_connections = 256;
+  // At the limit, new connections wait in the kernel's backlog this long for a slot (a burst
+  // of short requests frees them in milliseconds) before they are refused.
+  std::chrono::milliseconds full_grace{250};
   // The request line (method, target, version): beyond it 414.
   std::size_t max_request_line = 8192;
   // Request line and headers together, and the number of header lines: beyond either 431.
