@@ -144,6 +144,25 @@ def main():
             for conn, _ in streams:
                 conn.close()
 
+        d = start(os.path.join(tmp, "c"))
+        streams = [open_event_stream(d.url) for _ in range(8)]
+        slow = SlowClients(d.url, 16, limit=90)
+        try:
+            time.sleep(2)
+            started = time.monotonic()
+            d.send(signal.SIGHUP)
+            deadline = started + 90
+            while "configuration reloaded" not in d.log_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            took = time.monotonic() - started
+            print("SIGHUP with 16 slow clients and 8 event streams attached: "
+                  + (f"reloaded after {took:.2f} s" if took < 90 else "> 90 s"))
+        finally:
+            slow.close()
+            for conn, _ in streams:
+                conn.close()
+            d.stop(signal.SIGKILL)
+
 
 if __name__ == "__main__":
     main()
