@@ -154,15 +154,17 @@ void Daemon::start() {
 void Daemon::stop() {
   for (auto& worker : m_workers)
     worker->stop();
-  // After the workers: nothing is offered any more; what is undelivered goes to the outboxes.
-  if (m_mqtt) m_mqtt->stop();
-  if (m_influx) m_influx->stop();
-  if (m_http) m_http->stop();
+  // What the workers delivered is made safe first, before anything that talks to the network
+  // is stopped: systemd's SIGKILL after TimeoutStopSec must not cost samples or energy.
   save_energy();
   if (m_store) {
     auto committed = m_store->commit();
     if (!committed) spdlog::error("store: final commit failed: {}", committed.error().message);
   }
+  // After the workers: nothing is offered any more; what is undelivered goes to the outboxes.
+  if (m_mqtt) m_mqtt->stop();
+  if (m_influx) m_influx->stop();
+  if (m_http) m_http->stop();  // never waits for a client: their sockets are shut down
 }
 
 void Daemon::write_runtime_file() {
@@ -476,6 +478,7 @@ int run_daemon(const std::filesystem::path& config_file, int demo_history_days) 
       }
       if (fresh) {
         sd_notify(0, "RELOADING=1");
+        if (watchdog) sd_notify(0, "WATCHDOG=1");
         auto previous = daemon->bus_statuses();
         daemon->stop();
         daemon.reset();
@@ -495,6 +498,7 @@ int run_daemon(const std::filesystem::path& config_file, int demo_history_days) 
           daemon->start();
         }
         sd_notify(0, "READY=1");
+        if (watchdog) sd_notify(0, "WATCHDOG=1");
       }
     }
     daemon->tick();

@@ -38,7 +38,8 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   void start();
-  // Stops polling, commits what the store holds and saves the energy ledgers.
+  // Stops polling, saves the energy ledgers and commits the store, then stops the outputs and
+  // HTTP (which never waits for a client).
   void stop();
   // Periodic work on the main thread: store commits and retention, ledger saves.
   void tick();

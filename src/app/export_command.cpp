@@ -33,12 +33,11 @@ int run_export(const ExportArgs& args) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  const char* forms = "use now, -24h, -7d, epoch seconds or ms, or RFC 3339";
-  auto from = web::parse_time_param(args.from, now_ms);
-  if (!from) throw UsageError(fmt::format("--from '{}' is not a time; {}", args.from, forms));
-  auto to = web::parse_time_param(args.to, now_ms);
-  if (!to) throw UsageError(fmt::format("--to '{}' is not a time; {}", args.to, forms));
-  if (*to <= *from) throw UsageError("--from must be before --to");
+  auto from = web::time_param("--from", args.from, now_ms);
+  if (!from) throw UsageError(from.error().message);
+  auto to = web::time_param("--to", args.to, now_ms);
+  if (!to) throw UsageError(to.error().message);
+  if (to.value() <= from.value()) throw UsageError("--from must be before --to");
   store::ExportFormat format{};
   if (args.format == "csv") {
     format = store::ExportFormat::Csv;
@@ -60,7 +59,7 @@ int run_export(const ExportArgs& args) {
     if (!file) throw UsageError(fmt::format("--output {}: cannot write it", args.output));
   }
   std::ostream& out = args.output.empty() ? std::cout : file;
-  auto exported = store.export_range(args.device, *from, *to, format, out);
+  auto exported = store.export_range(args.device, from.value(), to.value(), format, out);
   if (!exported) {
     std::cerr << "tracermon: export: " << exported.error().message << '\n';
     return 1;

@@ -69,6 +69,12 @@ std::string json_string(std::string_view text) {
 core::Status HistoryReader::export_range(std::string_view source, std::int64_t from_ms,
                                          std::int64_t to_ms, ExportFormat format,
                                          std::ostream& out) {
+  // Beyond this the row keys overflow and the range would silently select nothing.
+  if (from_ms < -k_max_abs_time_ms || to_ms > k_max_abs_time_ms) {
+    return core::Error{
+        core::ErrorKind::InvalidArgument,
+        fmt::format("export: range [{}, {}) beyond +-{} ms", from_ms, to_ms, k_max_abs_time_ms)};
+  }
   std::unordered_map<std::int64_t, std::string> source_names;
   std::unordered_map<std::int64_t, std::string> field_names;
   for (auto [table, names] : {std::pair{"sources", &source_names}, {"fields", &field_names}}) {

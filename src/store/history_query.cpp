@@ -10,9 +10,13 @@
 namespace tracermon::store {
 namespace {
 
+// For a >= 0 and b > 0 (history() checks its inputs first); no a + b - 1 to overflow.
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
-  return (a + b - 1) / b;
+  return a / b + (a % b != 0 ? 1 : 0);
 }
+
+// Buckets times fields: what one query may allocate (the API asks for at most 10000 x 32).
+constexpr std::int64_t k_max_cells = 1'000'000;
 
 }  // namespace
 
@@ -44,6 +48,19 @@ core::Result<History> HistoryReader::history(const HistoryQuery& query) {
     return core::Error{core::ErrorKind::InvalidArgument,
                        fmt::format("history of '{}': empty range [{}, {}) or points {} < 1",
                                    query.source, query.from_ms, query.to_ms, query.points)};
+  }
+  // Inside the keys' range every difference below fits in 64 bits.
+  if (query.from_ms < -k_max_abs_time_ms || query.to_ms > k_max_abs_time_ms) {
+    return core::Error{core::ErrorKind::InvalidArgument,
+                       fmt::format("history of '{}': range [{}, {}) beyond +-{} ms", query.source,
+                                   query.from_ms, query.to_ms, k_max_abs_time_ms)};
+  }
+  auto cells = static_cast<std::int64_t>(query.points) *
+               std::max<std::int64_t>(static_cast<std::int64_t>(query.fields.size()), 1);
+  if (cells > k_max_cells) {
+    return core::Error{core::ErrorKind::InvalidArgument,
+                       fmt::format("history of '{}': {} points x {} fields is more than {} values",
+                                   query.source, query.points, query.fields.size(), k_max_cells)};
   }
   Level level = choose_level(query.from_ms, query.to_ms, query.points);
   std::int64_t grid = std::max<std::int64_t>(bucket_ms(level), 1);

@@ -25,7 +25,7 @@ ApiResponse json_response(const ordered_json& body, int status = 200) {
 }
 
 ApiResponse bad_request(const std::string& message) {
-  return json_response(ordered_json{{"error", message}}, 400);
+  return {400, error_body(message), "application/json"};
 }
 
 std::string param(const Params& params, const std::string& key, const std::string& fallback = {}) {
@@ -98,6 +98,12 @@ bool known_source(const DaemonView& view, const std::string& name) {
 
 }  // namespace
 
+std::string error_body(std::string_view message) {
+  return ordered_json{{"error", message}}.dump(-1, ' ', false,
+                                               ordered_json::error_handler_t::replace) +
+         "\n";
+}
+
 ApiResponse api_status(const DaemonView& view) {
   ordered_json out = view.daemon_status ? view.daemon_status() : ordered_json::object();
   auto buses = ordered_json::array();
@@ -167,12 +173,13 @@ ApiResponse api_history(const DaemonView& view, const Params& params, std::int64
   if (fields.size() > 32) return bad_request("fields: at most 32 fields per query");
   auto from_text = param(params, "from", "-24h");
   auto to_text = param(params, "to", "now");
-  auto from = parse_time_param(from_text, now_ms);
-  auto to = parse_time_param(to_text, now_ms);
-  const char* forms = "allowed: now, -24h, -7d, epoch seconds or ms, RFC 3339";
-  if (!from) return bad_request(fmt::format("from: '{}' is not a time; {}", from_text, forms));
-  if (!to) return bad_request(fmt::format("to: '{}' is not a time; {}", to_text, forms));
-  if (*to <= *from) return bad_request("from must be before to");
+  auto from_param = time_param("from", from_text, now_ms);
+  if (!from_param) return bad_request(from_param.error().message);
+  auto to_param = time_param("to", to_text, now_ms);
+  if (!to_param) return bad_request(to_param.error().message);
+  const auto from = from_param.value();
+  const auto to = to_param.value();
+  if (to <= from) return bad_request("from must be before to");
   int points = 500;
   auto points_text = param(params, "points", "500");
   auto [ptr, ec] =
@@ -184,8 +191,8 @@ ApiResponse api_history(const DaemonView& view, const Params& params, std::int64
   store::HistoryQuery query;
   query.source = device;
   query.fields = fields;
-  query.from_ms = *from;
-  query.to_ms = *to;
+  query.from_ms = from;
+  query.to_ms = to;
   query.points = points;
   auto agg = param(params, "agg", "mean");
   if (agg == "mean") {
@@ -205,8 +212,8 @@ ApiResponse api_history(const DaemonView& view, const Params& params, std::int64
   }
   const auto& h = history.value();
   ordered_json out{{"device", device},
-                   {"from", *from},
-                   {"to", *to},
+                   {"from", from},
+                   {"to", to},
                    {"agg", agg},
                    {"resolution", h.resolution},
                    {"bucket_ms", h.bucket_ms},

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "web/daemon_view.hpp"
 
@@ -16,6 +17,10 @@ struct ApiResponse {
 };
 
 using Params = std::multimap<std::string, std::string>;
+
+// {"error": message} and a newline: every error body, whatever bytes the message holds (a path
+// with quotes, invalid UTF-8).
+std::string error_body(std::string_view message);
 
 ApiResponse api_status(const DaemonView& view);
 ApiResponse api_latest(const DaemonView& view);

@@ -9,12 +9,18 @@
 
 #include "app/cli_common.hpp"
 #include "web/api.hpp"
+#include "web/connection_stream.hpp"
 #include "web/dashboard_assets.hpp"
+#include "web/listen_socket.hpp"
 #include "web/metrics.hpp"
 
 namespace tracermon::web {
 
 namespace {
+
+// Set on the thread answering a request: whether it may hold an event stream (a stream
+// thread) or must refuse one (an API thread, taken when every stream thread is busy).
+thread_local bool t_stream_worker = false;
 
 void send(httplib::Response& res, const ApiResponse& api) {
   res.status = api.status;
@@ -26,28 +32,59 @@ Params params_of(const httplib::Request& req) {
   return {req.params.begin(), req.params.end()};
 }
 
+// Before routing, with the request still writable.
+void adjust_request(httplib::Request& req) {
+  // Debian's cpp-httplib prefers brotli whenever a browser offers it, at brotli's slowest
+  // setting: 55-75 ms of CPU per response on a PC, far more on a Pi, against 1-3 ms for gzip.
+  if (auto it = req.headers.find("Accept-Encoding"); it != req.headers.end()) {
+    auto& value = it->second;
+    for (auto pos = value.find("br"); pos != std::string::npos; pos = value.find("br", pos)) {
+      value.replace(pos, 2, "xx");
+    }
+  }
+  // Byte ranges are ignored (allowed by RFC 9110): httplib 0.11 would build one multipart body
+  // of every range asked for, a few hundred ranges of a 46 KB asset from one small head.
+  req.ranges.clear();
+  req.headers.erase("Range");
+}
+
 }  // namespace
 
-HttpServer::HttpServer(DaemonView view)
-    : m_view(std::move(view)), m_server(std::make_unique<httplib::Server>()) {
+// cpp-httplib's routing and answer writing, fed by our ConnectionLoop instead of its own
+// accept loop (which gives each connection a thread from accept on and has no limits).
+class HttpServer::Router : public httplib::Server {
+ public:
+  bool serve(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    return process_request(stream, close_connection, connection_closed, adjust_request);
+  }
+  // httplib ends a streamed answer when its listening socket is gone: it has none of its own
+  // here, so "serving" is any valid descriptor and stopping is INVALID_SOCKET.
+  void set_serving(int fd) { svr_sock_ = fd; }
+  void set_stopping() { svr_sock_ = INVALID_SOCKET; }
+};
+
+HttpServer::HttpServer(DaemonView view, const HttpLimits& limits)
+    : m_view(std::move(view)),
+      m_limits(limits),
+      m_events(limits.stream_workers),
+      m_router(std::make_unique<Router>()) {
   if (const char* dir = std::getenv("TRACERMON_WEB_DIR"); dir != nullptr && *dir != '\0') {
     m_web_dir = dir;
     spdlog::warn("http: serving the dashboard from {} (TRACERMON_WEB_DIR)", m_web_dir);
   }
-  // An idle keep-alive connection holds a pool thread until it times out, and stop() waits for
-  // it: 1 s instead of httplib's 5 s keeps a shutdown with a browser attached prompt.
-  m_server->set_keep_alive_timeout(1);
-  m_server->new_task_queue = [] {
-    return new httplib::ThreadPool(k_api_threads + k_max_event_streams);
-  };
+  // What the Keep-Alive header announces; the loop enforces it.
+  m_router->set_keep_alive_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(m_limits.idle_timeout).count());
+  m_router->set_keep_alive_max_count(m_limits.max_requests_per_connection);
+  add_routes();
 }
 
 HttpServer::~HttpServer() {
   stop();
 }
 
-void HttpServer::start(const std::string& host, int port) {
-  auto& s = *m_server;
+void HttpServer::add_routes() {
+  auto& s = *m_router;
   s.Get("/api/v1/status", [this](const auto&, auto& res) { send(res, api_status(m_view)); });
   s.Get("/api/v1/latest", [this](const auto&, auto& res) { send(res, api_latest(m_view)); });
   s.Get("/api/v1/history", [this](const auto& req, auto& res) {
@@ -57,21 +94,8 @@ void HttpServer::start(const std::string& host, int port) {
         [this](const auto& req, auto& res) { send(res, api_energy(m_view, params_of(req))); });
   s.Get("/api/v1/events", [this](const auto&, auto& res) { serve_events(res); });
   s.Get("/metrics", [this](const auto&, auto& res) {
-    send(res, {200, render_metrics(m_view), "text/plain; version=0.0.4"});
-  });
-  // Debian's cpp-httplib prefers brotli whenever a browser offers it, at brotli's slowest
-  // setting: 55-75 ms of CPU per response on a PC, far more on a Pi, against 1-3 ms for gzip.
-  // The request is only readable here, so the offer of "br" is taken out of it in place.
-  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
-    auto& headers = const_cast<httplib::Request&>(req).headers;
-    if (auto it = headers.find("Accept-Encoding"); it != headers.end()) {
-      auto& value = it->second;
-      for (auto pos = value.find("br"); pos != std::string::npos; pos = value.find("br", pos)) {
-        value.replace(pos, 2, "xx");
-      }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+    send(res, {200, render_metrics(m_view) + render_listener_metrics(counters()),
+               "text/plain; version=0.0.4"});
   });
   for (const auto& asset : dashboard_assets()) {
     s.Get(std::string(asset.path),
@@ -80,9 +104,9 @@ void HttpServer::start(const std::string& host, int port) {
   s.Get("/healthz", [this](const auto&, auto& res) { send(res, api_health(m_view)); });
   s.set_error_handler([](const auto& req, auto& res) {
     if (!res.body.empty()) return;
-    auto message = res.status == 404 ? fmt::format("no such path: {}", req.path)
-                                     : fmt::format("HTTP {}", res.status);
-    res.set_content(fmt::format("{{\"error\":\"{}\"}}\n", message), "application/json");
+    auto message =
+        res.status == 404 ? "no such path: " + req.path : fmt::format("HTTP {}", res.status);
+    res.set_content(error_body(message), "application/json");
   });
   s.set_exception_handler([](const auto&, auto& res, const std::exception_ptr& error) {
     std::string what = "internal error";
@@ -94,20 +118,35 @@ void HttpServer::start(const std::string& host, int port) {
     }
     spdlog::error("http: {}", what);
     res.status = 500;
-    res.set_content(nlohmann::json{{"error", what}}.dump() + "\n", "application/json");
+    res.set_content(error_body(what), "application/json");
   });
-  if (port == 0) {
-    m_port = s.bind_to_any_port(host);
-  } else if (s.bind_to_port(host, port)) {
-    m_port = port;
-  } else {
-    m_port = -1;
-  }
-  if (m_port <= 0) {
-    throw std::runtime_error(fmt::format(
-        "http: cannot listen on {}:{} (in use, or not an address of this machine)", host, port));
-  }
-  m_thread = std::thread([this] { m_server->listen_after_bind(); });
+}
+
+void HttpServer::start(const std::string& host, int port) {
+  auto listener = listen_tcp(host, port);
+  m_port = listener.port;
+  m_router->set_serving(listener.fd.get());
+  m_loop = std::make_unique<ConnectionLoop>(
+      std::move(listener), m_limits,
+      [this](Connection& conn, bool stream_worker) { return serve(conn, stream_worker); });
+  m_loop->start();
+}
+
+bool HttpServer::serve(Connection& conn, bool stream_worker) {
+  t_stream_worker = stream_worker;
+  // An event stream lasts as long as the browser listens; any other answer has a deadline.
+  std::optional<std::chrono::milliseconds> whole;
+  if (!stream_worker) whole = m_limits.response_timeout;
+  ConnectionStream stream(conn.fd.get(), std::string_view(conn.buffer).substr(0, conn.head_length),
+                          m_loop->stopping(), m_limits.write_timeout, whole);
+  bool close = m_loop->stopping() || conn.requests + 1 >= m_limits.max_requests_per_connection;
+  bool client_closes = false;
+  bool written = m_router->serve(stream, close, client_closes);
+  return written && !stream.failed() && !close && !client_closes;
+}
+
+ListenerCounters HttpServer::counters() const {
+  return m_loop ? m_loop->counters() : ListenerCounters{};
 }
 
 void HttpServer::serve_asset(const DashboardAsset& asset, httplib::Response& res) const {
@@ -117,9 +156,9 @@ void HttpServer::serve_asset(const DashboardAsset& asset, httplib::Response& res
       res.set_content(*text, std::string(asset.content_type));
     } else {
       res.status = 404;
-      res.set_content(fmt::format("{{\"error\":\"{} is not in TRACERMON_WEB_DIR {}\"}}\n",
-                                  asset.file, m_web_dir),
-                      "application/json");
+      res.set_content(
+          error_body(fmt::format("{} is not in TRACERMON_WEB_DIR {}", asset.file, m_web_dir)),
+          "application/json");
     }
     return;
   }
@@ -145,13 +184,13 @@ void HttpServer::serve_asset(const DashboardAsset& asset, httplib::Response& res
 }
 
 void HttpServer::serve_events(httplib::Response& res) {
-  auto stream = m_events.open();
+  auto stream = t_stream_worker ? m_events.open() : nullptr;
   if (!stream) {
     res.status = 503;
     res.set_header("Retry-After", "30");
-    res.set_content(fmt::format("{{\"error\":\"too many event streams open (at most {}); poll "
-                                "/api/v1/latest instead\"}}\n",
-                                k_max_event_streams),
+    res.set_content(error_body(fmt::format("too many event streams open (at most {}); poll "
+                                           "/api/v1/latest instead",
+                                           m_limits.stream_workers)),
                     "application/json");
     return;
   }
@@ -179,11 +218,10 @@ void HttpServer::serve_events(httplib::Response& res) {
 }
 
 void HttpServer::stop() {
-  m_events.close();  // ends every event stream, so the pool can finish
-  if (m_thread.joinable()) {
-    m_server->stop();
-    m_thread.join();
-  }
+  if (!m_loop) return;
+  m_router->set_stopping();  // a streamed answer ends after its current chunk...
+  m_events.close();          // ... and no stream waits for its next event any more
+  m_loop->stop();            // shuts every client socket down, joins the threads
 }
 
 }  // namespace tracermon::web

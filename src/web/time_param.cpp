@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include <fmt/format.h>
+
 namespace tracermon::web {
 
 namespace {
@@ -91,6 +93,9 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
     return std::nullopt;  // a time without zone is ambiguous
   }
   if (*rest != '\0') return std::nullopt;
+  // Years far outside the allowed range must not overflow below: they stay out of range.
+  if (tm.tm_year > 20000) return std::numeric_limits<std::int64_t>::max();
+  if (tm.tm_year < -20000) return std::numeric_limits<std::int64_t>::min();
   auto seconds = timegm(&tm) - offset_s;
   return static_cast<std::int64_t>(seconds) * 1000 + fraction_ms;
 }
@@ -105,6 +110,23 @@ std::optional<std::int64_t> parse_time_param(std::string_view text, std::int64_t
     return text.size() <= 10 ? *number * 1000 : *number;
   }
   return parse_rfc3339(text);
+}
+
+core::Result<std::int64_t> time_param(std::string_view name, std::string_view text,
+                                      std::int64_t now_ms) {
+  auto time = parse_time_param(text, now_ms);
+  if (!time) {
+    return core::Error{core::ErrorKind::InvalidArgument,
+                       fmt::format("{}: '{}' is not a time; allowed: now, -24h, -7d, epoch seconds "
+                                   "or ms, RFC 3339, from {}",
+                                   name, text, k_time_range)};
+  }
+  if (*time < k_min_time_ms || *time > k_max_time_ms) {
+    return core::Error{
+        core::ErrorKind::InvalidArgument,
+        fmt::format("{}: '{}' is outside the allowed range {}", name, text, k_time_range)};
+  }
+  return *time;
 }
 
 }  // namespace tracermon::web

@@ -194,6 +194,35 @@ TEST_F(Api, HistoryRejectsABadTime) {
   EXPECT_THAT(error_of(response), HasSubstr("to: '2026-11-25T00:01:00' is not a time"));
 }
 
+// Issue 12, item 4: these crashed the daemon (SIGFPE) or answered 500; now 400 with the range.
+TEST_F(Api, HistoryRejectsTimesOutsideTheAllowedRange) {
+  open_store();
+  for (auto [from, to] : {std::pair{"-9223372036854775807", "9223372036854775807"},
+                          {"0", "9223372036854775807"},
+                          {"-9223372036854775808", "now"},
+                          {"2026-11-25T00:00:00Z", "10000-01-01T00:00:00Z"}}) {
+    auto response = query(with(with(minute_query(), "from", from), "to", to));
+    EXPECT_EQ(response.status, 400) << from << " " << to;
+    EXPECT_THAT(error_of(response), HasSubstr("1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z"));
+  }
+  auto response = query(with(with(minute_query(), "from", "0"), "to", "9999-12-31T23:59:59Z"));
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_LE(body_of(response)["time"].size(), 6U);
+}
+
+TEST(ErrorBody, IsOneJsonKeyWhateverTheMessageHolds) {
+  for (std::string message : {std::string("no such path: /a\",\"injected\":\"x\\"),
+                              std::string("no such path: /\xC3\x28"), std::string("a\nb\"")}) {
+    auto body = error_body(message);
+    ASSERT_FALSE(body.empty());
+    EXPECT_EQ(body.back(), '\n');
+    auto parsed = json::parse(body);
+    ASSERT_EQ(parsed.size(), 1U) << body;
+    EXPECT_TRUE(parsed["error"].is_string()) << body;
+  }
+  EXPECT_EQ(json::parse(error_body("say \"hi\""))["error"], "say \"hi\"");
+}
+
 TEST_F(Api, HistoryRejectsAnEmptyRange) {
   open_store();
   auto response = query(with(minute_query(), "to", "2026-11-25T00:00:00Z"));

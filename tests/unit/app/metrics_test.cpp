@@ -239,6 +239,24 @@ TEST_F(Metrics, FollowsTheTextFormat) {
   EXPECT_FALSE(exposition.samples.empty());
 }
 
+TEST_F(Metrics, ListenerConnectionsAndRefusalsFollowTheTextFormat) {
+  ListenerCounters counters;
+  counters.open = 3;
+  counters.accepted = 40;
+  counters.refused_busy = 5;
+  counters.refused_requests = 2;
+  counters.timed_out = 1;
+  auto text = render_metrics(view) + render_listener_metrics(counters);
+  auto e = parse(text);
+  EXPECT_THAT(e.problems, ::testing::IsEmpty()) << text;
+  EXPECT_EQ(e.types["tracermon_http_connections"], "gauge");
+  EXPECT_EQ(e.value("tracermon_http_connections", {}), 3);
+  EXPECT_EQ(e.value("tracermon_http_connections_accepted_total", {}), 40);
+  EXPECT_EQ(e.value("tracermon_http_refused_total", {{"reason", "connections"}}), 5);
+  EXPECT_EQ(e.value("tracermon_http_refused_total", {{"reason", "request"}}), 2);
+  EXPECT_EQ(e.value("tracermon_http_refused_total", {{"reason", "timeout"}}), 1);
+}
+
 TEST_F(Metrics, CountersEndInTotalAndGaugesDoNot) {
   auto exposition = render();
   for (const auto& [name, type] : exposition.types) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string_view>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace tracermon::web {
@@ -107,6 +108,39 @@ TEST(TimeParam, RejectsMalformedOffsetsAndFractions) {
         "2026-11-25T10:00:00+", "2026-11-25T10:00:00+ 1:00", "2026-11-25T10:00:00.Z"}) {
     EXPECT_EQ(parse(text), std::nullopt) << "'" << text << "'";
   }
+}
+
+// Issue 12, item 4: every accepted time is inside 1970..9999; anything else is refused with a
+// message that names the parameter and the range, so no caller computes with it.
+TEST(TimeParam, TheAllowedRangeIs1970To9999) {
+  // 253402300799999 ms = 9999-12-31T23:59:59.999Z (python3: datetime(9999,12,31,23,59,59,
+  // 999000,tzinfo=timezone.utc)).
+  EXPECT_EQ(k_max_time_ms, 253'402'300'799'999);
+  EXPECT_EQ(time_param("to", "9999-12-31T23:59:59.999Z", k_now).value(), k_max_time_ms);
+  EXPECT_EQ(time_param("from", "1970-01-01", k_now).value(), 0);
+  EXPECT_EQ(time_param("from", "0", k_now).value(), 0);
+  EXPECT_EQ(time_param("from", "-24h", k_now).value(), k_now - 24 * k_hour);
+}
+
+TEST(TimeParam, TimesOutsideTheRangeAreRefusedNamingTheRange) {
+  using ::testing::HasSubstr;
+  for (std::string_view text :
+       {"9223372036854775807", "-9223372036854775807", "-9223372036854775808", "-1",
+        "253402300800000", "1969-12-31T23:59:59Z", "10000-01-01T00:00:00Z", "99999-01-01T00:00:00Z",
+        "-3000y", "1000000000000000000"}) {
+    auto result = time_param("from", text, k_now);
+    ASSERT_FALSE(result.ok()) << text;
+    EXPECT_THAT(result.error().message, HasSubstr("from: '" + std::string(text) + "'")) << text;
+    EXPECT_THAT(result.error().message, HasSubstr("1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z"))
+        << text;
+  }
+}
+
+TEST(TimeParam, AnUnreadableTimeIsRefusedNamingTheForms) {
+  auto result = time_param("--to", "yesterday", k_now);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message.rfind("--to: 'yesterday' is not a time; allowed: now", 0), 0U)
+      << result.error().message;
 }
 
 }  // namespace
