@@ -152,6 +152,8 @@ void Daemon::start() {
 }
 
 void Daemon::stop() {
+  if (m_stopped) return;  // run_daemon stops it, then the destructor would again
+  m_stopped = true;
   for (auto& worker : m_workers)
     worker->stop();
   // What the workers delivered is made safe first, before anything that talks to the network

@@ -95,6 +95,7 @@ class Daemon {
   std::mutex m_energy_mutex;  // ledgers are fed from every bus worker
   std::map<std::string, poller::EnergyLedger> m_ledgers;
   std::chrono::steady_clock::time_point m_started;
+  bool m_stopped = false;
   std::chrono::steady_clock::time_point m_last_commit;
   std::chrono::steady_clock::time_point m_last_maintain;
   core::LogLimiter m_store_log;  // keys "commit" and "energy"
