@@ -194,19 +194,18 @@ class LateReplies(DaemonTest):
         self.run_late(f"sim:ids=1,2&seed=5&turnaround-ms=3&fault=late=0.2&fault=late-ms=500"
                       f"&journal={served}", served, {"dev1": 1, "dev2": 2})
 
-    def test_over_a_pty(self):
+    def run_late_over(self, link, rate, seed):
         served = os.path.join(self.dir, "served.jsonl")
-        sim = Simulator(self.dir, "--fault", "late=0.2", "--fault", "late-ms=500",
-                        "--journal", served, "--seed", "3", ids="1,2")
+        sim = Simulator(self.dir, "--fault", f"late={rate}", "--fault", "late-ms=500",
+                        "--journal", served, "--seed", str(seed), ids="1,2")
         self.sims.append(sim)
-        self.run_late(sim.pty, served, {"dev1": 1, "dev2": 2})
+        self.run_late(sim.pty if link == "pty" else sim.rtu_tcp, served, {"dev1": 1, "dev2": 2})
+
+    def test_over_a_pty(self):
+        self.run_late_over("pty", 0.2, 3)
 
     def test_rtu_over_tcp(self):
-        served = os.path.join(self.dir, "served.jsonl")
-        sim = Simulator(self.dir, "--fault", "late=0.1", "--fault", "late-ms=500",
-                        "--journal", served, "--seed", "4", ids="1,2")
-        self.sims.append(sim)
-        self.run_late(sim.rtu_tcp, served, {"dev1": 1, "dev2": 2})
+        self.run_late_over("rtu+tcp", 0.1, 4)
 
 
 class PortOverAPty(DaemonTest):
