@@ -191,8 +191,8 @@ std::optional<RtuReplyMatcher::Match> RtuReplyMatcher::feed(std::span<const std:
       continue;
     }
     auto request_length = rtu_frame_length(rest, FrameDirection::Request);
-    if (request_length && is_request_function(rest[1]) && rest.size() >= *request_length &&
-        crc_ok(rest.first(*request_length))) {
+    if (request_length && *request_length >= 4 && rest.size() >= *request_length &&
+        is_request_function(rest[1]) && crc_ok(rest.first(*request_length))) {
       auto request_pdu = rest.subspan(1, *request_length - 3);
       m_foreign.push_back({rest[0], rest[1], expected_reply_size(request_pdu)});
       ++m_census.other_master;

@@ -337,10 +337,16 @@ bool SimulatedBus::set_drift(std::uint8_t unit, double ppm) {
   return true;
 }
 
+void SimulatedBus::note_undelivered() {
+  std::lock_guard lock(m_mutex);
+  ++m_undelivered;
+}
+
 nlohmann::json SimulatedBus::status() const {
   std::lock_guard lock(m_mutex);
   nlohmann::json out;
   out["requests"] = m_requests;
+  out["undelivered"] = m_undelivered;
   out["speed"] = m_options.speed;
   auto faults = nlohmann::json::object();
   for (std::size_t i = 0; i < k_fault_count; ++i)

@@ -75,6 +75,8 @@ class SimulatedBus {
   void run_for(double seconds);
   // A controller's reply PDU without wire, timing or faults; nullopt for an absent id.
   std::optional<protocol::Bytes> request(std::uint8_t unit, std::span<const std::uint8_t> pdu);
+  // A reply a link could not deliver: its client had gone away.
+  void note_undelivered();
   // Counters and state, for the control channel and tests.
   [[nodiscard]] nlohmann::json status() const;
   // Time on the wire for `bytes` bytes at the bus's baud (10 bits a character).
@@ -106,6 +108,7 @@ class SimulatedBus {
   FaultDice m_dice;
   std::array<std::uint64_t, k_fault_count> m_fault_counts{};
   std::uint64_t m_requests = 0;
+  std::uint64_t m_undelivered = 0;
   std::chrono::steady_clock::time_point m_last_advance;
   std::unique_ptr<ReplyJournal> m_journal;
 };

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/fd_write.hpp"
 #include "protocol/mbap.hpp"
 #include "sim/request_framer.hpp"
 
@@ -44,7 +45,7 @@ bool wait_readable(int fd, int timeout_ms) {
 bool write_fully(int fd, std::span<const std::uint8_t> bytes, const std::atomic<bool>& stop) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = core::write_no_sigpipe(fd, bytes.data() + done, bytes.size() - done);
     if (n > 0) {
       done += static_cast<std::size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -111,7 +112,10 @@ void serve_rtu_stream(SimulatedBus& bus, int fd, const std::atomic<bool>& stop,
       auto request_end = std::max(arrived, first_byte + ms(bus.wire_ms(frame->size())));
       auto start = request_end + ms(reply.delay_ms);
       if (!wait_until(start, stop)) return;
-      if (!send_paced(fd, reply.bytes, start, byte_ms, stop)) return;
+      if (!send_paced(fd, reply.bytes, start, byte_ms, stop)) {
+        if (!stop) bus.note_undelivered();  // the client went away (EPIPE, not SIGPIPE)
+        return;
+      }
       first_byte = Clock::now();
     }
   }
@@ -305,7 +309,10 @@ void TcpLink::serve_modbus_tcp(core::UniqueFd fd) {
           m_bus.wire_ms(pdu.size() + 3) + reply.delay_ms + m_bus.wire_ms(reply.bytes.size() + 3);
       if (!wait_until(arrived + ms(line_ms), m_stop)) return;
       auto frame = protocol::encode_mbap(header->transaction, reply_unit, reply.bytes);
-      if (!write_fully(fd.get(), frame, m_stop)) return;
+      if (!write_fully(fd.get(), frame, m_stop)) {
+        if (!m_stop) m_bus.note_undelivered();
+        return;
+      }
     }
   }
 }

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "core/fd_write.hpp"
+
 namespace tracermon::transport {
 
 using core::Error;
@@ -37,7 +39,7 @@ core::Status FdStream::wait(short events, Deadline deadline) const {
 core::Status FdStream::write_all(std::span<const std::uint8_t> bytes, Deadline deadline) {
   if (m_fd < 0) return Error{ErrorKind::Io, "port is not open"};
   while (!bytes.empty()) {
-    ssize_t n = ::write(m_fd, bytes.data(), bytes.size());
+    ssize_t n = core::write_no_sigpipe(m_fd, bytes.data(), bytes.size());
     if (n > 0) {
       bytes = bytes.subspan(static_cast<std::size_t>(n));
       continue;

@@ -8,6 +8,7 @@ links. Each fault, alone at rate 1, must look to a client like what it is.
 import json
 import os
 import re
+import socket
 import subprocess
 import unittest
 from decimal import Decimal
@@ -246,6 +247,22 @@ class Faults(SimulatorTest):
         self.assertEqual(wrong, [])
         self.assertGreater(checked, 50)
         self.assertGreater(json.loads(sim.control("status"))["faults"]["late"], 0)
+
+    def test_a_client_that_hangs_up_before_a_late_reply_does_not_end_the_simulator(self):
+        # A bridge's client gives up and closes while the controller is still answering: the
+        # reply goes nowhere (EPIPE, where SIGPIPE ended the simulator), and clients go on.
+        sim = self.start("--fault", "late=1", "--fault", "late-ms=300", ids="1",
+                         profile="tracer-an")
+        host, port = sim.links["rtu-tcp"].rsplit(":", 1)
+        request = bytes.fromhex("01 04 31 00 00 10 ff 3a")  # 16 registers: a reply of 37 bytes
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(request)
+            wait_until(lambda: json.loads(sim.control("status"))["requests"] >= 1)
+        wait_until(lambda: json.loads(sim.control("status"))["undelivered"] >= 1)
+        self.assertEqual(sim.control("fault clear"), "ok")
+        result = run("read", "-p", sim.rtu_tcp, "1", "pv_voltage")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIsNone(sim.proc.poll(), "the simulator is still running")
 
     def test_stuck_controller_until_power_cycle(self):
         sim = self.start()
