@@ -128,14 +128,18 @@ class NestingScan {
     }
   }
 
-  void line_start() {
+  // Skips blanks; true when the input or the line ended there.
+  bool line_ended() {
     skip_blanks();
-    if (at_end()) return;
+    if (at_end()) return true;
+    if (peek() != '\n') return false;
+    newline();
+    return true;
+  }
+
+  void line_start() {
+    if (line_ended()) return;
     char c = peek();
-    if (c == '\n') {
-      newline();
-      return;
-    }
     if (c == '#') {
       skip_to_line_end();
       return;
@@ -162,14 +166,8 @@ class NestingScan {
   }
 
   void inline_key() {
-    skip_blanks();
-    if (at_end()) return;
-    char c = peek();
-    if (c == '\n') {
-      newline();
-      return;
-    }
-    if (c == '}') {
+    if (line_ended()) return;
+    if (peek() == '}') {
       close();
       return;
     }

@@ -4,8 +4,10 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -152,6 +154,24 @@ class Daemon:
             self.proc.stdout.close()
         self.log.close()
         return self.proc.returncode
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A temporary folder per test; the daemons in `self.daemons` are killed and the folder
+    removed after the test (and after a subclass's tearDown)."""
+
+    prefix = "tracermon-"
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix=self.prefix)
+        self.dir = self.tmp.name
+        self.daemons = []
+        self.addCleanup(self.tmp.cleanup)
+        self.addCleanup(self._kill_daemons)
+
+    def _kill_daemons(self):
+        for d in self.daemons:
+            d.stop(signal.SIGKILL)
 
 
 def assert_config_refused(test, directory, text, line, key, *words):

@@ -12,32 +12,28 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
-import time
 import unittest
 import urllib.parse
 
 import journal
-from daemon import (Daemon, assert_config_refused, config_text, faketime_env, set_offset,
-                    now_ms)
+from daemon import (Daemon, DaemonTestCase, assert_config_refused, config_text, faketime_env,
+                    now_ms, set_offset)
 from peers import TRACERMON
 from simulator import Simulator, wait_until
 
 SIM3 = "sim:ids=1,2,3&profile=tracer-an+tracer-bn+tracer-an&seed=11&turnaround-ms=3"
 
 
-class DaemonTest(unittest.TestCase):
+class DaemonTest(DaemonTestCase):
+    prefix = "tracermon-daemon-"
+
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="tracermon-daemon-")
-        self.dir = self.tmp.name
-        self.daemons = []
+        super().setUp()
         self.sims = []
 
     def tearDown(self):
-        for d in self.daemons:
-            d.stop(signal.SIGKILL)
         for s in self.sims:
             s.stop()
-        self.tmp.cleanup()
 
     def start(self, port, ids, **kw):
         env = kw.pop("env", None)

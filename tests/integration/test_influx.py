@@ -13,16 +13,14 @@ import json
 import math
 import os
 import re
-import signal
 import subprocess
-import tempfile
 import unittest
 
-from daemon import Daemon, assert_config_refused, config_text
+from daemon import Daemon, DaemonTestCase, assert_config_refused, config_text
 from peers import ROOT, TRACERMON, load_registers
 from simulator import wait_until
 from test_grafana import enum_meanings, query_fields, status_flag_key, status_layouts
-from tsdb import (FakeInfluxV2, InfluxError, InfluxServer, VictoriaMetrics, WriteRequest,
+from tsdb import (FakeInfluxV2, InfluxError, InfluxServer, VictoriaMetrics,
                   dashboard_queries, null_columns, variable_queries)
 
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "tracermon.json"
@@ -196,16 +194,8 @@ def log_of(d):
 
 # --- The test base: a temporary folder, daemons stopped at the end ---------------------------
 
-class InfluxTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="tracermon-influx-")
-        self.dir = self.tmp.name
-        self.daemons = []
-
-    def tearDown(self):
-        for d in self.daemons:
-            d.stop(signal.SIGKILL)
-        self.tmp.cleanup()
+class InfluxTest(DaemonTestCase):
+    prefix = "tracermon-influx-"
 
     def start(self, port, ids, names, extra, prefix=""):
         text = prefix + config_text(self.dir, port, ids, names=names, extra=extra)

@@ -7,10 +7,9 @@ of a device dropped from the configuration, TLS, and every kind of bad broker or
 import json
 import os
 import signal
-import tempfile
 import unittest
 
-from daemon import Daemon, config_text
+from daemon import Daemon, DaemonTestCase, config_text
 from mqtt_peers import Broker, Subscriber, free_port, make_tls_files, publish, retained
 from simulator import wait_until
 
@@ -33,22 +32,19 @@ BINARY_CLASSES = {"problem", "battery", "battery_charging", "power", "running", 
                   "light", "plug", "connectivity", None}
 
 
-class MqttTest(unittest.TestCase):
+class MqttTest(DaemonTestCase):
+    prefix = "tracermon-mqtt-"
+
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="tracermon-mqtt-")
-        self.dir = self.tmp.name
-        self.daemons = []
+        super().setUp()
         self.subs = []
         self.brokers = []
 
     def tearDown(self):
-        for d in self.daemons:
-            d.stop(signal.SIGKILL)
         for s in self.subs:
             s.close()
         for b in self.brokers:
             b.stop()
-        self.tmp.cleanup()
 
     def broker(self, sub="broker", **kw):
         directory = os.path.join(self.dir, sub)

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import unittest
 
-from daemon import Daemon, assert_config_refused, config_text, now_ms
+from daemon import Daemon, DaemonTestCase, assert_config_refused, config_text, now_ms
 from peers import TRACERMON
 from simulator import wait_until
 
@@ -66,16 +66,8 @@ def api_energy(d):
     return out
 
 
-class RobustTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="tracermon-robust-")
-        self.dir = self.tmp.name
-        self.daemons = []
-
-    def tearDown(self):
-        for d in self.daemons:
-            d.stop(signal.SIGKILL)
-        self.tmp.cleanup()
+class RobustTest(DaemonTestCase):
+    prefix = "tracermon-robust-"
 
     def start(self, preexec_fn=None, **kw):
         kw.setdefault("slow", "1s")

@@ -29,12 +29,8 @@ using ::testing::StartsWith;
 constexpr std::string_view k_bus = "[[bus]]\nport = \"/dev/ttyUSB0\"\n[[bus.device]]\nid = 1\n";
 
 std::string repeated(std::string_view unit, int times, std::string_view separator = "") {
-  std::string out;
-  for (int i = 0; i < times; ++i) {
-    if (i > 0) out += separator;
-    out += unit;
-  }
-  return out;
+  return fmt::format(
+      "{}", fmt::join(std::vector<std::string_view>(static_cast<size_t>(times), unit), separator));
 }
 
 std::string write(const std::filesystem::path& path, const std::string& text) {

@@ -6,19 +6,17 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace tracermon::core {
 namespace {
 
 std::string repeated(std::string_view unit, int times, std::string_view separator = "") {
-  std::string out;
-  for (int i = 0; i < times; ++i) {
-    if (i > 0) out += separator;
-    out += unit;
-  }
-  return out;
+  return fmt::format(
+      "{}", fmt::join(std::vector<std::string_view>(static_cast<size_t>(times), unit), separator));
 }
 
 // The smallest limit `text` passes.
