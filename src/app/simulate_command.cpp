@@ -82,9 +82,10 @@ void load_faults_file(const std::string& path, sim::FaultSettings& faults) {
   for (const auto& [key, node] : *table) {
     auto value = node.value<double>();
     auto line = node.source().begin.line;
-    if (!value)
+    if (!value) {
       throw UsageError(
           fmt::format("{} line {}: faults.{} must be a number", path, line, key.str()));
+    }
     try {
       sim::apply_fault_option(faults, fmt::format("{}={}", key.str(), *value));
     } catch (const std::invalid_argument& e) {

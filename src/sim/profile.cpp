@@ -16,15 +16,19 @@ namespace tracermon::sim {
 namespace {
 
 // Documented only for the LS-B (LS-B V1.1): an AN or BN answers them with exception 2.
-const std::vector<std::string> k_lsb_only = {"power_components_temperature",
-                                             "co2_reduction",
-                                             "battery_temperature_stat",
-                                             "ambient_temperature",
-                                             "power_component_temp_upper_limit",
-                                             "power_component_temp_upper_limit_recover",
-                                             "line_impedance"};
+std::vector<std::string> lsb_only() {
+  return {"power_components_temperature",
+          "co2_reduction",
+          "battery_temperature_stat",
+          "ambient_temperature",
+          "power_component_temp_upper_limit",
+          "power_component_temp_upper_limit_recover",
+          "line_impedance"};
+}
 // Only in the V2.5 document.
-const std::vector<std::string> k_v25_only = {"load_rated_voltage", "load_rated_power"};
+std::vector<std::string> v25_only() {
+  return {"load_rated_voltage", "load_rated_power"};
+}
 
 std::vector<std::string> join(std::initializer_list<std::vector<std::string>> parts) {
   std::vector<std::string> out;
@@ -45,7 +49,7 @@ std::vector<Profile> make_builtin() {
   an.rating = {100.0, 30.0, 20.0, true};
   an.panels = {780.0, 88.0, 72.0};  // two 390 W panels in series
   an.load_watts = 60;
-  an.missing = k_lsb_only;
+  an.missing = lsb_only();
   out.push_back(an);
 
   Profile small = an;  // NOTES.md 14: 0x9066 and coil 1 error on a 2206AN
@@ -57,7 +61,7 @@ std::vector<Profile> make_builtin() {
   small.rating = {60.0, 20.0, 20.0, true};
   small.panels = {260.0, 44.0, 36.0};
   small.load_watts = 25;
-  small.missing = join({k_lsb_only, {"main_power_supply", "output_control_mode_manual"}});
+  small.missing = join({lsb_only(), {"main_power_supply", "output_control_mode_manual"}});
   out.push_back(small);
 
   Profile bn;
@@ -69,7 +73,7 @@ std::vector<Profile> make_builtin() {
   bn.rating = {150.0, 40.0, 20.0, true};
   bn.panels = {1050.0, 132.0, 108.0};  // three 350 W panels in series
   bn.load_watts = 80;
-  bn.missing = join({k_lsb_only, k_v25_only, {"equalization_charging_cycle"}});
+  bn.missing = join({lsb_only(), v25_only(), {"equalization_charging_cycle"}});
   out.push_back(bn);
 
   Profile lsb;  // PWM; NOTES.md 14: adds 0x3112/0x3314/0x331D-E/0x901B-D, lacks 0x3202 and more
@@ -82,7 +86,7 @@ std::vector<Profile> make_builtin() {
   lsb.panels = {200.0, 22.0, 18.0};
   lsb.load_watts = 20;
   lsb.missing =
-      join({k_v25_only,
+      join({v25_only(),
             {"discharging_equipment_status", "backlight_time", "main_power_supply",
              "charging_device_on_off", "output_control_mode_manual", "default_load_control"}});
   out.push_back(lsb);
