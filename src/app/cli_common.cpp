@@ -141,20 +141,4 @@ std::string find_serial_adapter(const std::string& directory) {
                                fmt::join(found, ", ")));
 }
 
-std::string rfc3339(std::chrono::system_clock::time_point time) {
-  auto seconds = std::chrono::system_clock::to_time_t(time);
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() % 1000;
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  char base[32];
-  std::strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &local);
-  char zone[8];
-  std::strftime(zone, sizeof zone, "%z", &local);  // +0100
-  std::string offset(zone);
-  if (offset.size() == 5) offset.insert(3, ":");
-  if (offset == "+00:00") offset = "Z";
-  return fmt::format("{}.{:03}{}", base, millis < 0 ? millis + 1000 : millis, offset);
-}
-
 }  // namespace tracermon::app

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/wall_time.hpp"
 #include "transport/modbus_client.hpp"
 #include "transport/port_spec.hpp"
 
@@ -61,12 +62,8 @@ std::vector<std::uint8_t> parse_ids(std::string_view text);
 // The only entry of /dev/serial/by-id, or a UsageError that says why there is none.
 std::string find_serial_adapter(const std::string& directory = "/dev/serial/by-id");
 
-// RFC 3339 in local time with offset and milliseconds: 2026-11-24T10:00:00.123+01:00.
-std::string rfc3339(std::chrono::system_clock::time_point time);
-
-// Milliseconds since the epoch (UTC): how times travel in files, the store and the API.
-inline std::int64_t epoch_ms(std::chrono::system_clock::time_point time) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-}
+// Time helpers of the lower layers, as the commands spell them.
+using core::epoch_ms;
+using core::rfc3339;
 
 }  // namespace tracermon::app

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/printable.hpp"
-#include "poller/poll_schedule.hpp"
+#include "model/poll_intervals.hpp"
 #include "sinks/ha_discovery.hpp"
 #include "sinks/influx_sink.hpp"
 #include "sinks/mqtt_connection.hpp"
@@ -57,7 +57,7 @@ struct PollConfig {
   // A device that stops answering is skipped for 1, 2, 4 ... cycles up to this many.
   int max_skip_cycles = 8;
 
-  [[nodiscard]] poller::PollIntervals intervals() const {
+  [[nodiscard]] model::PollIntervals intervals() const {
     return {fast, slow, settings, max_skip_cycles};
   }
 };

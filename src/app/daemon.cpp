@@ -14,13 +14,13 @@
 #include <spdlog/spdlog.h>
 
 #include "app/cli_common.hpp"
-#include "app/snapshot_json.hpp"
 #include "core/atomic_file.hpp"
+#include "format/snapshot_json.hpp"
 #include "poller/site_totals.hpp"
 
 namespace tracermon::app {
 
-using poller::SnapshotPtr;
+using model::SnapshotPtr;
 using std::chrono::steady_clock;
 
 namespace {
@@ -183,7 +183,7 @@ void Daemon::write_runtime_file() {
   if (!written) spdlog::warn("{}", written.error().message);
 }
 
-void Daemon::carry_over(const std::vector<poller::BusStatus>& previous) {
+void Daemon::carry_over(const std::vector<model::BusStatus>& previous) {
   for (auto& worker : m_workers) {
     for (const auto& bus : previous) {
       if (bus.name == worker->setup().name && bus.port == worker->setup().port.to_string()) {
@@ -193,8 +193,8 @@ void Daemon::carry_over(const std::vector<poller::BusStatus>& previous) {
   }
 }
 
-std::vector<poller::BusStatus> Daemon::bus_statuses() const {
-  std::vector<poller::BusStatus> out;
+std::vector<model::BusStatus> Daemon::bus_statuses() const {
+  std::vector<model::BusStatus> out;
   out.reserve(m_workers.size());
   for (const auto& worker : m_workers)
     out.push_back(worker->status());
@@ -243,7 +243,8 @@ void Daemon::on_snapshot(const SnapshotPtr& cycle) {
   publish(cycle, latest);
   // The dashboard's live view: the same object as the device's entry in /api/v1/latest.
   if (m_http && m_http->has_event_streams()) {
-    m_http->publish({"device", snapshot_json(m_map, *latest, m_config.poll.intervals()).dump()});
+    m_http->publish(
+        {"device", format::snapshot_json(m_map, *latest, m_config.poll.intervals()).dump()});
   }
   if (m_state_files) m_state_files->write(*latest);
   if (m_filesnap) m_filesnap->write(*cycle);
@@ -265,7 +266,7 @@ void Daemon::on_snapshot(const SnapshotPtr& cycle) {
   }
 }
 
-void Daemon::observe_energy(const poller::DeviceSnapshot& cycle) {
+void Daemon::observe_energy(const model::DeviceSnapshot& cycle) {
   const auto* generated = m_map.find("generated_energy_total");
   const auto* consumed = m_map.find("consumed_energy_total");
   auto g = cycle.value(m_map, "generated_energy_total");
@@ -297,7 +298,7 @@ void Daemon::update_site(const Site& site) {
   for (const auto& name : site.members) {
     auto snapshot = m_live.device(name);
     if (!snapshot) {
-      auto placeholder = std::make_shared<poller::DeviceSnapshot>();
+      auto placeholder = std::make_shared<model::DeviceSnapshot>();
       placeholder->device = name;
       snapshot = placeholder;
     }
@@ -319,7 +320,7 @@ void Daemon::update_site(const Site& site) {
   for (const auto& [name, value] : totals.values) {
     // Sums of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
     values[name] = {{"value", std::round(value * 100) / 100},
-                    {"unit", poller::site_field_unit(name).value_or("")}};
+                    {"unit", model::site_field_unit(name).value_or("")}};
   }
   json["values"] = std::move(values);
   if (m_http && m_http->has_event_streams()) m_http->publish({"site", json.dump()});

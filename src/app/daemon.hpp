@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "app/config.hpp"
-#include "app/live_state.hpp"
 #include "core/log_limiter.hpp"
 #include "core/unique_fd.hpp"
 #include "poller/bus_worker.hpp"
@@ -21,6 +20,7 @@
 #include "poller/energy_ledger.hpp"
 #include "sinks/filesnap_sink.hpp"
 #include "sinks/influx_sink.hpp"
+#include "sinks/live_state.hpp"
 #include "sinks/mqtt_sink.hpp"
 #include "sinks/state_file_sink.hpp"
 #include "store/snapshot_store.hpp"
@@ -46,10 +46,10 @@ class Daemon {
 
   [[nodiscard]] const DaemonConfig& config() const { return m_config; }
   [[nodiscard]] int http_port() const { return m_http ? m_http->port() : 0; }
-  [[nodiscard]] std::vector<poller::BusStatus> bus_statuses() const;
+  [[nodiscard]] std::vector<model::BusStatus> bus_statuses() const;
   // Before start(): the counters of a daemon this one replaces (SIGHUP), for the devices both
   // have on the same bus and port, so a reload does not reset them.
-  void carry_over(const std::vector<poller::BusStatus>& previous);
+  void carry_over(const std::vector<model::BusStatus>& previous);
 
  private:
   struct Site {
@@ -57,17 +57,17 @@ class Daemon {
     std::vector<std::string> members;  // device names, in config order
   };
 
-  void on_snapshot(const poller::SnapshotPtr& cycle);
+  void on_snapshot(const model::SnapshotPtr& cycle);
   void open_outputs();  // daemon_outputs.cpp
-  void publish(const poller::SnapshotPtr& cycle, const poller::SnapshotPtr& latest);
+  void publish(const model::SnapshotPtr& cycle, const model::SnapshotPtr& latest);
   void publish_legacy();
-  [[nodiscard]] std::optional<poller::DeviceStatus> device_status(
-      const poller::DeviceSnapshot& cycle) const;
+  [[nodiscard]] std::optional<model::DeviceStatus> device_status(
+      const model::DeviceSnapshot& cycle) const;
   [[nodiscard]] std::vector<sinks::OutputStatus> output_statuses() const;
   [[nodiscard]] std::chrono::milliseconds site_max_age() const;
   void fill_demo_history(int days);  // demo_history.cpp
   void update_site(const Site& site);
-  void observe_energy(const poller::DeviceSnapshot& cycle);
+  void observe_energy(const model::DeviceSnapshot& cycle);
   // The ledgers from the store (fresh ones for devices it has none of); until then, while a
   // closed store has not opened, there are none and energy is not counted.
   void restore_ledgers();
@@ -79,7 +79,7 @@ class Daemon {
   DaemonConfig m_config;
   const protocol::RegisterMap& m_map;
   poller::ClockWatch m_clock;
-  LiveState m_live;
+  sinks::LiveState m_live;
   std::unique_ptr<store::SnapshotStore> m_store;
   std::unique_ptr<sinks::StateFileSink> m_state_files;
   std::unique_ptr<sinks::FilesnapSink> m_filesnap;

@@ -85,8 +85,7 @@ std::chrono::milliseconds Daemon::site_max_age() const {
   return std::max(m_config.poll.slow * 3 / 2, m_config.poll.fast * 3);
 }
 
-std::optional<poller::DeviceStatus> Daemon::device_status(
-    const poller::DeviceSnapshot& cycle) const {
+std::optional<model::DeviceStatus> Daemon::device_status(const model::DeviceSnapshot& cycle) const {
   for (const auto& worker : m_workers) {
     auto bus = worker->status();
     if (bus.name != cycle.bus) continue;
@@ -97,7 +96,7 @@ std::optional<poller::DeviceStatus> Daemon::device_status(
   return std::nullopt;
 }
 
-void Daemon::publish(const poller::SnapshotPtr& cycle, const poller::SnapshotPtr& latest) {
+void Daemon::publish(const model::SnapshotPtr& cycle, const model::SnapshotPtr& latest) {
   if (!m_mqtt && !m_influx) return;
   auto status = device_status(*cycle);
   if (m_mqtt && status) m_mqtt->publish_device(latest, *status);
@@ -109,7 +108,7 @@ void Daemon::publish(const poller::SnapshotPtr& cycle, const poller::SnapshotPtr
 }
 
 void Daemon::publish_legacy() {
-  std::vector<poller::SnapshotPtr> members;
+  std::vector<model::SnapshotPtr> members;
   for (const auto& name : m_legacy_devices) {
     auto snapshot = m_live.device(name);
     if (!snapshot) return;  // not polled yet: no point rather than a partial sum

@@ -8,7 +8,8 @@
 #include "app/cli_common.hpp"
 #include "app/daemon.hpp"
 #include "device/field_reader.hpp"
-#include "poller/site_totals.hpp"
+#include "model/site_totals.hpp"
+#include "poller/sample.hpp"
 #include "protocol/decode.hpp"
 #include "sim/sim_stream.hpp"
 
@@ -21,9 +22,9 @@ using std::chrono::system_clock;
 
 constexpr int k_step_seconds = 60;
 
-poller::SnapshotPtr snapshot_of(const protocol::RegisterMap& map, const DeviceConfig& device,
-                                const device::Reading& reading, poller::WallTime wall) {
-  auto snapshot = std::make_shared<poller::DeviceSnapshot>();
+model::SnapshotPtr snapshot_of(const protocol::RegisterMap& map, const DeviceConfig& device,
+                               const device::Reading& reading, core::WallTime wall) {
+  auto snapshot = std::make_shared<model::DeviceSnapshot>();
   snapshot->device = device.name;
   snapshot->site = device.site;
   snapshot->unit = device.id;
@@ -32,7 +33,7 @@ poller::SnapshotPtr snapshot_of(const protocol::RegisterMap& map, const DeviceCo
   for (const auto& value : reading.values) {
     snapshot->fields.push_back(poller::make_sample(map.field(value.id), value, wall));
   }
-  poller::sort_by_field(snapshot->fields);
+  model::sort_by_field(snapshot->fields);
   return snapshot;
 }
 

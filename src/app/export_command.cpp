@@ -9,6 +9,7 @@
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "core/wall_time.hpp"
 #include "store/snapshot_store.hpp"
 #include "web/time_param.hpp"
 
@@ -30,9 +31,7 @@ int run_export(const ExportArgs& args) {
   if (!config.store.enabled) {
     throw UsageError(fmt::format("{}: the store is off ([store] enabled = false)", args.config));
   }
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  auto now_ms = core::wall_now_ms();
   auto from = web::time_param("--from", args.from, now_ms);
   if (!from) throw UsageError(from.error().message);
   auto to = web::time_param("--to", args.to, now_ms);

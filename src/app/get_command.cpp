@@ -13,6 +13,7 @@
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "core/wall_time.hpp"
 #include "protocol/legacy_names.hpp"
 #include "protocol/register_map.hpp"
 #include "sinks/state_file_sink.hpp"
@@ -77,9 +78,7 @@ int run_get(const GetArgs& args) {
     return fail(fmt::format("{}: no value for {} ({})", args.device, name, why));
   }
   const auto& entry = fields[name];
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  auto now_ms = core::wall_now_ms();
   auto age_s = static_cast<double>(now_ms - entry.value("time_ms", std::int64_t{0})) / 1000.0;
   auto max_age_s = entry.value("max_age_s", 0.0);
   if (max_age_s > 0 && age_s > max_age_s) {

@@ -10,6 +10,7 @@
 #include "app/commands.hpp"
 #include "device/field_reader.hpp"
 #include "protocol/decode.hpp"
+#include "protocol/device_identity.hpp"
 
 namespace tracermon::app {
 
@@ -25,7 +26,7 @@ struct ScanArgs {
 
 struct Found {
   std::uint8_t id;
-  std::optional<transport::DeviceIdentity> identity;
+  std::optional<protocol::DeviceIdentity> identity;
   device::Reading rated;
 };
 
@@ -113,8 +114,8 @@ int run_scan(const ScanArgs& args) {
       };
       std::cout << fmt::format(
           "{:>3}  {:<16} {:<18} {:>8} {:>8} {:>8}  {}\n", f.id,
-          identity_text(&transport::DeviceIdentity::product_code),
-          identity_text(&transport::DeviceIdentity::revision),
+          identity_text(&protocol::DeviceIdentity::product_code),
+          identity_text(&protocol::DeviceIdentity::revision),
           value_text(map, f, "battery_rated_voltage"), value_text(map, f, "battery_rated_current"),
           value_text(map, f, "pv_rated_voltage"), f.identity ? f.identity->serial : "");
     }

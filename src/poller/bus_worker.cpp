@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "poller/sample.hpp"
 #include "protocol/decode.hpp"
 
 namespace tracermon::poller {
@@ -47,7 +48,7 @@ BusWorker::BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatc
   m_status.port = m_setup.port.to_string();
   for (const auto& d : m_setup.devices) {
     m_devices.push_back(Device{d, PollSchedule(m_setup.intervals, start), {}, Validator()});
-    DeviceStatus status;
+    model::DeviceStatus status;
     status.name = d.name;
     status.site = d.site;
     status.unit = d.unit;
@@ -97,12 +98,12 @@ std::future<device::Reading> BusWorker::read(std::uint8_t unit,
   return future;
 }
 
-BusStatus BusWorker::status() const {
+model::BusStatus BusWorker::status() const {
   std::lock_guard lock(m_mutex);
   return m_status;
 }
 
-void BusWorker::carry_over(const BusStatus& previous) {
+void BusWorker::carry_over(const model::BusStatus& previous) {
   std::lock_guard lock(m_mutex);
   for (auto& device : m_status.devices) {
     for (const auto& old : previous.devices) {
@@ -142,7 +143,7 @@ void BusWorker::run() {
       std::lock_guard count(m_mutex);
       ++m_status.rounds;
     }
-    auto next = SteadyTime::max();
+    auto next = core::SteadyTime::max();
     for (const auto& device : m_devices)
       next = std::min(next, device.schedule.next_due());
     if (link_down()) next = std::max(next, m_link_retry_at);
@@ -197,7 +198,7 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
     device::Reading silent;
     silent.unit = device.setup.unit;
     device.schedule.no_answer(std::chrono::steady_clock::now());
-    publish(device, silent, Health::Offline);
+    publish(device, silent, model::Health::Offline);
     return;
   }
   auto fields = wanted(device, classes);
@@ -242,7 +243,7 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
                   (reading.failures.empty() && !fields.empty());
   if (!answered) {
     device.schedule.no_answer(now);
-    publish(device, reading, Health::Offline);
+    publish(device, reading, model::Health::Offline);
     return;
   }
   device.schedule.answered(now);
@@ -262,7 +263,8 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
       if (status.model.empty()) status.model = identity.value().product_code;
     }
   }
-  publish(device, reading, reading.failures.empty() ? Health::Online : Health::Degraded);
+  publish(device, reading,
+          reading.failures.empty() ? model::Health::Online : model::Health::Degraded);
 }
 
 void BusWorker::account(Device& device, const transport::ClientCounters& before,
@@ -303,9 +305,9 @@ void BusWorker::account(Device& device, const transport::ClientCounters& before,
   }
 }
 
-void BusWorker::set_health(Device& device, Health health, const std::string& why) {
+void BusWorker::set_health(Device& device, model::Health health, const std::string& why) {
   auto index = static_cast<std::size_t>(&device - m_devices.data());
-  Health previous;
+  model::Health previous;
   {
     std::lock_guard lock(m_mutex);
     previous = m_status.devices[index].health;
@@ -314,13 +316,13 @@ void BusWorker::set_health(Device& device, Health health, const std::string& why
   if (previous == health) return;
   const auto& name = device.setup.name;
   auto key = "device:" + name;
-  if (health == Health::Offline) {
+  if (health == model::Health::Offline) {
     spdlog::warn("{} (id {}) stopped answering{}; retrying with backoff", name, device.setup.unit,
                  why.empty() ? "" : ": " + why);
-  } else if (previous == Health::Offline) {
+  } else if (previous == model::Health::Offline) {
     spdlog::info("{} (id {}) answers again after {} silent cycles", name, device.setup.unit,
                  device.schedule.silent_cycles());
-  } else if (health == Health::Online && previous == Health::Degraded) {
+  } else if (health == model::Health::Online && previous == model::Health::Degraded) {
     auto suppressed = m_log_limiter.clear(key);
     spdlog::info("{}: reads complete again{}", name,
                  suppressed && *suppressed > 0
@@ -336,7 +338,7 @@ void BusWorker::note_error(Device& device, const std::string& error) {
   }
 }
 
-void BusWorker::publish(Device& device, const device::Reading& reading, Health health) {
+void BusWorker::publish(Device& device, const device::Reading& reading, model::Health health) {
   auto clock = m_clock.now();
   if (clock.jump) {
     spdlog::warn(
@@ -344,7 +346,7 @@ void BusWorker::publish(Device& device, const device::Reading& reading, Health h
         "use the new time from now on",
         duration<double>(*clock.jump).count());
   }
-  auto snapshot = std::make_shared<DeviceSnapshot>();
+  auto snapshot = std::make_shared<model::DeviceSnapshot>();
   snapshot->device = device.setup.name;
   snapshot->bus = m_setup.name;
   snapshot->site = device.setup.site;
@@ -362,7 +364,7 @@ void BusWorker::publish(Device& device, const device::Reading& reading, Health h
     if (!verdict.accepted) {
       ++rejected;
       note_error(device, "rejected " + verdict.reason);
-      snapshot->missing.push_back({value.id, Missing::Rejected, verdict.reason});
+      snapshot->missing.push_back({value.id, model::Missing::Rejected, verdict.reason});
       continue;
     }
     if (verdict.counter_reset) {
@@ -376,14 +378,14 @@ void BusWorker::publish(Device& device, const device::Reading& reading, Health h
     snapshot->fields.push_back(sample);
   }
   for (const auto& failure : reading.failures) {
-    snapshot->missing.push_back({failure.id, Missing::ReadFailed, failure.error.describe()});
+    snapshot->missing.push_back({failure.id, model::Missing::ReadFailed, failure.error.describe()});
   }
   for (auto id : reading.unsupported) {
-    snapshot->missing.push_back({id, Missing::Unsupported, "exception 2"});
+    snapshot->missing.push_back({id, model::Missing::Unsupported, "exception 2"});
   }
   sort_by_field(snapshot->fields);
-  if (health == Health::Online && rejected > 0) health = Health::Degraded;
-  if (health == Health::Degraded && !reading.failures.empty()) {
+  if (health == model::Health::Online && rejected > 0) health = model::Health::Degraded;
+  if (health == model::Health::Degraded && !reading.failures.empty()) {
     note_error(device, fmt::format("{} reads failed, first: {} ({})", reading.failures.size(),
                                    m_map.field(reading.failures.front().id).name,
                                    reading.failures.front().error.describe()));
@@ -397,7 +399,7 @@ void BusWorker::publish(Device& device, const device::Reading& reading, Health h
     status.counters.rejected_values += rejected;
     status.counters.counter_resets += resets;
     ++status.counters.cycles;
-    if (health == Health::Offline) {
+    if (health == model::Health::Offline) {
       ++status.counters.silent_cycles;
     } else {
       status.last_seen = clock.wall;

@@ -16,10 +16,10 @@
 
 #include "core/log_limiter.hpp"
 #include "device/field_reader.hpp"
+#include "model/device_status.hpp"
+#include "model/snapshot.hpp"
 #include "poller/clock_watch.hpp"
-#include "poller/device_status.hpp"
 #include "poller/poll_schedule.hpp"
-#include "poller/snapshot.hpp"
 #include "poller/validator.hpp"
 #include "transport/modbus_client.hpp"
 #include "transport/port_spec.hpp"
@@ -39,11 +39,11 @@ struct BusSetup {
   transport::SerialSettings serial;
   transport::ClientOptions client;
   std::uint16_t max_registers = 20;
-  PollIntervals intervals;
+  model::PollIntervals intervals;
   std::vector<DeviceSetup> devices;
 };
 
-using SnapshotCallback = std::function<void(SnapshotPtr)>;
+using SnapshotCallback = std::function<void(model::SnapshotPtr)>;
 // A job run on the worker's thread with the bus to itself.
 using BusJob = std::function<void(transport::ModbusClient&)>;
 
@@ -65,9 +65,9 @@ class BusWorker {
   // Reads fields of one device through the queue (for `tracermon read` beside the daemon).
   std::future<device::Reading> read(std::uint8_t unit, std::vector<protocol::FieldId> fields);
 
-  [[nodiscard]] BusStatus status() const;
+  [[nodiscard]] model::BusStatus status() const;
   // Before start(): goes on counting from `previous` for each device of the same name and id.
-  void carry_over(const BusStatus& previous);
+  void carry_over(const model::BusStatus& previous);
   [[nodiscard]] const BusSetup& setup() const { return m_setup; }
 
  private:
@@ -85,11 +85,11 @@ class BusWorker {
   void run_jobs(std::unique_lock<std::mutex>& lock);
   void poll(Device& device, const std::vector<protocol::PollClass>& classes);
   bool probe(Device& device);  // one request, no retry: is a silent device back?
-  void publish(Device& device, const device::Reading& reading, Health health);
+  void publish(Device& device, const device::Reading& reading, model::Health health);
   void account(Device& device, const transport::ClientCounters& before,
                const device::Reading& reading);
   void note_error(Device& device, const std::string& error);
-  void set_health(Device& device, Health health, const std::string& why);
+  void set_health(Device& device, model::Health health, const std::string& why);
   [[nodiscard]] std::vector<protocol::FieldId> wanted(
       const Device& device, const std::vector<protocol::PollClass>& classes) const;
   [[nodiscard]] bool link_down() const;
@@ -101,14 +101,14 @@ class BusWorker {
   std::unique_ptr<transport::ModbusClient> m_client;
   std::vector<Device> m_devices;
   core::LogLimiter m_log_limiter;
-  SteadyTime m_link_retry_at{};
+  core::SteadyTime m_link_retry_at{};
   int m_link_failures = 0;
 
   mutable std::mutex m_mutex;  // guards the queue, m_stop and m_status
   std::condition_variable m_wake;
   std::deque<BusJob> m_jobs;
   bool m_stop = false;
-  BusStatus m_status;
+  model::BusStatus m_status;
   std::thread m_thread;
 };
 

@@ -12,8 +12,8 @@ ClockWatch::ClockWatch(WallSource wall, SteadySource steady, milliseconds tolera
       m_steady(steady ? std::move(steady) : [] { return std::chrono::steady_clock::now(); }),
       m_tolerance(tolerance) {}
 
-WallTime ClockWatch::trust_floor() {
-  return WallTime{std::chrono::seconds{1767225600}};  // 2026-01-01T00:00:00Z
+core::WallTime ClockWatch::trust_floor() {
+  return core::WallTime{std::chrono::seconds{1767225600}};  // 2026-01-01T00:00:00Z
 }
 
 ClockReading ClockWatch::now() {

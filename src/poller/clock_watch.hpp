@@ -8,13 +8,13 @@
 #include <mutex>
 #include <optional>
 
-#include "poller/snapshot.hpp"
+#include "model/snapshot.hpp"
 
 namespace tracermon::poller {
 
 struct ClockReading {
-  WallTime wall{};
-  SteadyTime steady{};
+  core::WallTime wall{};
+  core::SteadyTime steady{};
   bool trusted = true;
   // Set once, on the first reading after the wall clock moved against the monotonic clock.
   std::optional<std::chrono::milliseconds> jump;
@@ -22,8 +22,8 @@ struct ClockReading {
 
 class ClockWatch {
  public:
-  using WallSource = std::function<WallTime()>;
-  using SteadySource = std::function<SteadyTime()>;
+  using WallSource = std::function<core::WallTime()>;
+  using SteadySource = std::function<core::SteadyTime()>;
 
   // Sources are injectable for tests; the defaults are the real clocks.
   explicit ClockWatch(WallSource wall = {}, SteadySource steady = {},
@@ -34,7 +34,7 @@ class ClockWatch {
   [[nodiscard]] std::uint64_t jumps() const;
 
   // 2026-01-01T00:00:00Z: no real sample can be older than this release.
-  static WallTime trust_floor();
+  static core::WallTime trust_floor();
 
  private:
   WallSource m_wall;

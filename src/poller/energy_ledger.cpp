@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/wall_time.hpp"
+
 namespace tracermon::poller {
 namespace {
 
@@ -17,11 +19,11 @@ constexpr double k_rate_factor = 1.5;
 constexpr double k_rate_slack_hours = 0.25;
 
 // No real reading is older; a host clock saying so is a Pi that booted without RTC or NTP.
-WallTime time_floor() {
-  return WallTime{std::chrono::sys_days{std::chrono::year{2020} / 1 / 1}};
+core::WallTime time_floor() {
+  return core::WallTime{std::chrono::sys_days{std::chrono::year{2020} / 1 / 1}};
 }
 
-std::tm local_tm(WallTime time) {
+std::tm local_tm(core::WallTime time) {
   std::time_t t = std::chrono::system_clock::to_time_t(time);
   std::tm tm{};
   localtime_r(&t, &tm);
@@ -42,12 +44,8 @@ std::string period_name(PeriodKind kind, const std::tm& tm) {
 
 constexpr PeriodKind k_kinds[] = {PeriodKind::Day, PeriodKind::Month, PeriodKind::Year};
 
-std::int64_t to_ms(WallTime time) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-}
-WallTime from_ms(std::int64_t ms) {
-  return WallTime{std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(ms))};
-}
+using core::epoch_ms;
+using core::from_epoch_ms;
 
 }  // namespace
 
@@ -85,7 +83,8 @@ EnergyLedger::EnergyLedger(std::string source, LedgerOptions options)
     : m_source(std::move(source)), m_options(options) {}
 
 CounterEvent EnergyLedger::update(Counter& counter, std::optional<double> total_kwh, bool reset,
-                                  WallTime host_time, double max_w, std::int64_t& added) const {
+                                  core::WallTime host_time, double max_w,
+                                  std::int64_t& added) const {
   added = 0;
   if (!total_kwh || !std::isfinite(*total_kwh) || *total_kwh < 0) return CounterEvent::Absent;
   const std::int64_t wh = std::llround(*total_kwh * 1000);
@@ -129,14 +128,15 @@ CounterEvent EnergyLedger::update(Counter& counter, std::optional<double> total_
   return CounterEvent::Counted;
 }
 
-Observation EnergyLedger::observe(WallTime host_time, std::optional<double> generated_total_kwh,
+Observation EnergyLedger::observe(core::WallTime host_time,
+                                  std::optional<double> generated_total_kwh,
                                   std::optional<double> consumed_total_kwh, bool counter_reset) {
   Observation result;
   if (host_time < time_floor()) {
     result.refused = true;
     return result;
   }
-  WallTime filed_at = host_time;
+  core::WallTime filed_at = host_time;
   if (m_latest && host_time < *m_latest) {
     filed_at = *m_latest;
     result.clock_went_back = true;
@@ -159,7 +159,7 @@ Observation EnergyLedger::observe(WallTime host_time, std::optional<double> gene
   return result;
 }
 
-void EnergyLedger::file(WallTime time, std::int64_t generated_wh, std::int64_t consumed_wh) {
+void EnergyLedger::file(core::WallTime time, std::int64_t generated_wh, std::int64_t consumed_wh) {
   const auto tm = local_tm(time);
   for (auto kind : k_kinds) {
     auto& rows = table(kind);
@@ -229,7 +229,7 @@ std::string EnergyLedger::to_json() const {
   auto counter_json = [](const Counter& counter) {
     Json j = Json::object();
     if (counter.baseline_wh) j["baseline_wh"] = *counter.baseline_wh;
-    if (counter.baseline_time) j["baseline_time_ms"] = to_ms(*counter.baseline_time);
+    if (counter.baseline_time) j["baseline_time_ms"] = epoch_ms(*counter.baseline_time);
     j["drops"] = counter.drops;
     j["drop_last_wh"] = counter.drop_last_wh;
     return j;
@@ -237,7 +237,7 @@ std::string EnergyLedger::to_json() const {
   Json j;
   j["version"] = k_json_version;
   j["source"] = m_source;
-  if (m_latest) j["latest_time_ms"] = to_ms(*m_latest);
+  if (m_latest) j["latest_time_ms"] = epoch_ms(*m_latest);
   j["generated"] = counter_json(m_generated);
   j["consumed"] = counter_json(m_consumed);
   for (auto kind : k_kinds) {
@@ -264,12 +264,12 @@ core::Result<EnergyLedger> EnergyLedger::from_json(std::string_view text, Ledger
     }
     EnergyLedger ledger(j.at("source").get<std::string>(), options);
     if (j.contains("latest_time_ms")) {
-      ledger.m_latest = from_ms(j.at("latest_time_ms").get<std::int64_t>());
+      ledger.m_latest = from_epoch_ms(j.at("latest_time_ms").get<std::int64_t>());
     }
     auto read_counter = [](const Json& c, Counter& counter) {
       if (c.contains("baseline_wh")) counter.baseline_wh = c.at("baseline_wh").get<std::int64_t>();
       if (c.contains("baseline_time_ms")) {
-        counter.baseline_time = from_ms(c.at("baseline_time_ms").get<std::int64_t>());
+        counter.baseline_time = from_epoch_ms(c.at("baseline_time_ms").get<std::int64_t>());
       }
       counter.drops = c.value("drops", 0);
       counter.drop_last_wh = c.value("drop_last_wh", std::int64_t{0});

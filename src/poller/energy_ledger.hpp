@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "poller/snapshot.hpp"
+#include "model/snapshot.hpp"
 
 namespace tracermon::poller {
 
@@ -85,7 +85,7 @@ class EnergyLedger {
   explicit EnergyLedger(std::string source, LedgerOptions options = {});
 
   // Totals in kWh; nullopt when not read this time.
-  Observation observe(WallTime host_time, std::optional<double> generated_total_kwh,
+  Observation observe(core::WallTime host_time, std::optional<double> generated_total_kwh,
                       std::optional<double> consumed_total_kwh, bool counter_reset);
 
   [[nodiscard]] const std::string& source() const { return m_source; }
@@ -108,8 +108,8 @@ class EnergyLedger {
   // Counters in Wh: the devices count in 10 Wh steps, so sums stay exact.
   struct Counter {
     std::optional<std::int64_t> baseline_wh;
-    std::optional<WallTime> baseline_time;  // host time the baseline was read
-    int drops = 0;                          // observations in a row below the baseline
+    std::optional<core::WallTime> baseline_time;  // host time the baseline was read
+    int drops = 0;                                // observations in a row below the baseline
     std::int64_t drop_last_wh = 0;
   };
   struct Amounts {
@@ -118,8 +118,8 @@ class EnergyLedger {
   };
 
   CounterEvent update(Counter& counter, std::optional<double> total_kwh, bool reset,
-                      WallTime host_time, double max_w, std::int64_t& added) const;
-  void file(WallTime time, std::int64_t generated_wh, std::int64_t consumed_wh);
+                      core::WallTime host_time, double max_w, std::int64_t& added) const;
+  void file(core::WallTime time, std::int64_t generated_wh, std::int64_t consumed_wh);
   std::map<std::string, Amounts>& table(PeriodKind kind);
   [[nodiscard]] const std::map<std::string, Amounts>& table(PeriodKind kind) const;
 
@@ -127,7 +127,7 @@ class EnergyLedger {
   LedgerOptions m_options;
   Counter m_generated;
   Counter m_consumed;
-  std::optional<WallTime> m_latest;  // latest host time accepted
+  std::optional<core::WallTime> m_latest;  // latest host time accepted
   std::map<std::string, Amounts> m_days;
   std::map<std::string, Amounts> m_months;
   std::map<std::string, Amounts> m_years;

@@ -6,7 +6,8 @@ namespace tracermon::poller {
 
 using protocol::PollClass;
 
-PollSchedule::PollSchedule(PollIntervals intervals, SteadyTime start) : m_intervals(intervals) {
+PollSchedule::PollSchedule(model::PollIntervals intervals, core::SteadyTime start)
+    : m_intervals(intervals) {
   m_next.fill(start);
 }
 
@@ -25,7 +26,7 @@ std::chrono::milliseconds PollSchedule::interval(PollClass poll) const {
   return m_intervals.slow;  // retry period of an incomplete `once`
 }
 
-std::vector<PollClass> PollSchedule::due(SteadyTime now) const {
+std::vector<PollClass> PollSchedule::due(core::SteadyTime now) const {
   std::vector<PollClass> classes;
   if (backing_off(now)) return classes;
   for (auto poll : {PollClass::Fast, PollClass::Slow, PollClass::Once, PollClass::Settings}) {
@@ -35,8 +36,8 @@ std::vector<PollClass> PollSchedule::due(SteadyTime now) const {
   return classes;
 }
 
-SteadyTime PollSchedule::next_due() const {
-  auto next = SteadyTime::max();
+core::SteadyTime PollSchedule::next_due() const {
+  auto next = core::SteadyTime::max();
   for (auto poll : {PollClass::Fast, PollClass::Slow, PollClass::Once, PollClass::Settings}) {
     if (poll == PollClass::Once && m_once_done) continue;
     next = std::min(next, m_next[slot(poll)]);
@@ -44,7 +45,7 @@ SteadyTime PollSchedule::next_due() const {
   return std::max(next, m_backoff_until);
 }
 
-void PollSchedule::polled(PollClass poll, SteadyTime now, bool complete) {
+void PollSchedule::polled(PollClass poll, core::SteadyTime now, bool complete) {
   if (poll == PollClass::Never) return;
   if (poll == PollClass::Once) m_once_done = complete;
   auto& next = m_next[slot(poll)];
@@ -53,14 +54,14 @@ void PollSchedule::polled(PollClass poll, SteadyTime now, bool complete) {
   if (next <= now) next = now + step;  // we were late: skip the missed slots
 }
 
-void PollSchedule::no_answer(SteadyTime now) {
+void PollSchedule::no_answer(core::SteadyTime now) {
   ++m_silent_cycles;
   auto cycles = 1 << std::min(m_silent_cycles - 1, 30);
   cycles = std::min(cycles, std::max(1, m_intervals.max_skip_cycles));
   m_backoff_until = now + m_intervals.fast * cycles;
 }
 
-void PollSchedule::answered(SteadyTime now) {
+void PollSchedule::answered(core::SteadyTime now) {
   if (m_silent_cycles > 0) {
     m_once_done = false;
     m_next[slot(PollClass::Once)] = now;
@@ -69,17 +70,6 @@ void PollSchedule::answered(SteadyTime now) {
   }
   m_silent_cycles = 0;
   m_backoff_until = {};
-}
-
-std::chrono::milliseconds max_age(const protocol::Field& field, const PollIntervals& intervals) {
-  switch (field.poll) {
-    case PollClass::Fast:
-      return intervals.fast * 3;
-    case PollClass::Slow:
-      return intervals.slow * 3;
-    default:
-      return std::chrono::milliseconds{0};
-  }
 }
 
 }  // namespace tracermon::poller

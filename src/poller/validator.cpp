@@ -327,7 +327,8 @@ void Validator::learn_rated(const Field& field, double value) {
   }
 }
 
-void Validator::learn_rated(const protocol::RegisterMap& map, const DeviceSnapshot& snapshot) {
+void Validator::learn_rated(const protocol::RegisterMap& map,
+                            const model::DeviceSnapshot& snapshot) {
   for (const auto& sample : snapshot.fields)
     learn_rated(map.field(sample.id), sample.value);
 }

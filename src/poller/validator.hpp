@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "poller/snapshot.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::poller {
@@ -49,7 +49,7 @@ class Validator {
   // Learns rated data from a value read earlier (e.g. a stored snapshot after a restart).
   // Values of fields that are not rated data, and zero ratings, are ignored.
   void learn_rated(const protocol::Field& field, double value);
-  void learn_rated(const protocol::RegisterMap& map, const DeviceSnapshot& snapshot);
+  void learn_rated(const protocol::RegisterMap& map, const model::DeviceSnapshot& snapshot);
 
   // Seeds the last accepted energy total (e.g. from the energy ledger after a restart), so a
   // counter cleared while the daemon was down is recognised as a reset.

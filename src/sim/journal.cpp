@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/wall_time.hpp"
 #include "protocol/pdu.hpp"
 
 namespace tracermon::sim {
@@ -28,9 +29,7 @@ void ReplyJournal::record(std::uint8_t unit, std::span<const std::uint8_t> reque
   }
   auto words = protocol::parse_read_reply(request, reply);
   if (!words) return;  // an exception
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
+  auto ms = core::wall_now_ms();
   auto start = (request[1] << 8) | request[2];
   // Flushed line by line: a test reads it while the simulator runs.
   fmt::print(m_file.get(), "{{\"t\":{},\"unit\":{},\"fc\":{},\"start\":{},\"words\":[{}]}}\n", ms,

@@ -27,12 +27,12 @@ std::string replace_all(std::string text, std::string_view what, std::string_vie
 FilesnapSink::FilesnapSink(const protocol::RegisterMap& map, std::string pattern)
     : m_map(map), m_pattern(std::move(pattern)) {}
 
-std::string FilesnapSink::path_for(const poller::DeviceSnapshot& cycle) const {
+std::string FilesnapSink::path_for(const model::DeviceSnapshot& cycle) const {
   return replace_all(replace_all(m_pattern, "{id}", std::to_string(cycle.unit)), "{name}",
                      cycle.device);
 }
 
-std::string FilesnapSink::render(const poller::DeviceSnapshot& cycle) const {
+std::string FilesnapSink::render(const model::DeviceSnapshot& cycle) const {
   std::string text;
   for (const auto* key : k_keys) {
     const auto* field = m_map.find(protocol::resolve_legacy_name(key));
@@ -44,7 +44,7 @@ std::string FilesnapSink::render(const poller::DeviceSnapshot& cycle) const {
   return text;
 }
 
-void FilesnapSink::write(const poller::DeviceSnapshot& cycle) {
+void FilesnapSink::write(const model::DeviceSnapshot& cycle) {
   // Written every cycle, even empty: the file has no time stamp, so an old value left in it
   // would pass for a new one.
   auto written = core::write_file_atomically(path_for(cycle), render(cycle));

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/log_limiter.hpp"
-#include "poller/snapshot.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::sinks {
@@ -15,11 +15,11 @@ class FilesnapSink {
  public:
   // `pattern`: a path with {id} and/or {name}, e.g. "/tmp/ep_tracer_{id}.log".
   FilesnapSink(const protocol::RegisterMap& map, std::string pattern);
-  void write(const poller::DeviceSnapshot& cycle);
+  void write(const model::DeviceSnapshot& cycle);
 
   // The file's text for this snapshot.
-  [[nodiscard]] std::string render(const poller::DeviceSnapshot& cycle) const;
-  [[nodiscard]] std::string path_for(const poller::DeviceSnapshot& cycle) const;
+  [[nodiscard]] std::string render(const model::DeviceSnapshot& cycle) const;
+  [[nodiscard]] std::string path_for(const model::DeviceSnapshot& cycle) const;
 
  private:
   const protocol::RegisterMap& m_map;

@@ -7,7 +7,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "poller/site_totals.hpp"
+#include "model/site_totals.hpp"
 #include "protocol/decode.hpp"
 
 #ifndef TRACERMON_VERSION_STRING
@@ -144,7 +144,7 @@ std::vector<Entity> device_entities(const protocol::RegisterMap& map,
 
 std::vector<Entity> site_entities() {
   std::vector<Entity> out;
-  for (const auto& field : poller::site_fields()) {
+  for (const auto& field : model::site_fields()) {
     auto kind = sensor_kind(field.unit, field.name);
     out.push_back({k_sensor, std::string(field.name), humanize(field.name), kind.unit,
                    kind.device_class, kind.state_class, -1});
@@ -223,7 +223,7 @@ DiscoveryMessage config_message(const DiscoveryOptions& options, const EntityCon
   return {config_topic(options, entity, context.node), payload.dump()};
 }
 
-json device_block(const poller::DeviceStatus& device) {
+json device_block(const model::DeviceStatus& device) {
   const auto& identity = device.identity;
   json block = {
       {"identifiers", json::array({device_node(device.name)})},
@@ -279,7 +279,7 @@ std::string site_state_topic(const DiscoveryOptions& options, std::string_view s
 }
 
 std::vector<DiscoveryMessage> device_discovery(const protocol::RegisterMap& map,
-                                               const poller::DeviceStatus& device,
+                                               const model::DeviceStatus& device,
                                                const std::vector<protocol::FieldId>& fields_present,
                                                const DiscoveryOptions& options) {
   EntityContext context{

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "poller/device_status.hpp"
+#include "model/device_status.hpp"
 #include "protocol/decode.hpp"
 #include "protocol/register_map.hpp"
 
@@ -61,7 +61,7 @@ bool has_entity(const protocol::Field& field);
 // Only `fields_present` (the fields the device answers) get entities; the device block comes
 // from `device` (name, model, identity).
 std::vector<DiscoveryMessage> device_discovery(const protocol::RegisterMap& map,
-                                               const poller::DeviceStatus& device,
+                                               const model::DeviceStatus& device,
                                                const std::vector<protocol::FieldId>& fields_present,
                                                const DiscoveryOptions& options);
 

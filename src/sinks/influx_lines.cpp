@@ -38,7 +38,7 @@ void append_escaped(std::string& out, std::string_view text, std::string_view sp
   }
 }
 
-std::int64_t timestamp(poller::WallTime time, InfluxPrecision precision) {
+std::int64_t timestamp(core::WallTime time, InfluxPrecision precision) {
   using namespace std::chrono;
   auto since = time.time_since_epoch();
   switch (precision) {
@@ -120,7 +120,7 @@ std::string measurement_name(std::string_view prefix, std::string_view name) {
   return fmt::format("{}_{}", prefix, name);
 }
 
-void add_device_tags(LineBuilder& line, const poller::DeviceSnapshot& snapshot) {
+void add_device_tags(LineBuilder& line, const model::DeviceSnapshot& snapshot) {
   line.tag("bus", snapshot.bus);
   line.tag("device", snapshot.device);
   line.tag("device_id", std::to_string(snapshot.unit));
@@ -140,7 +140,7 @@ void add_status_fields(const protocol::RegisterMap& map, const Field& field, std
 }
 
 void add_field(const protocol::RegisterMap& map, const Field& field,
-               const poller::FieldSample& sample, LineBuilder& line) {
+               const model::FieldSample& sample, LineBuilder& line) {
   switch (field.type) {
     case ValueType::Bitfield:
       // Status words, and packed words such as the load timers' hour/minute.
@@ -210,7 +210,7 @@ std::string_view to_string(InfluxPrecision precision) {
   return "ns";
 }
 
-std::string device_lines(const protocol::RegisterMap& map, const poller::DeviceSnapshot& snapshot,
+std::string device_lines(const protocol::RegisterMap& map, const model::DeviceSnapshot& snapshot,
                          std::string_view prefix, InfluxPrecision precision) {
   struct GroupLine {
     std::string_view group;
@@ -237,7 +237,7 @@ std::string device_lines(const protocol::RegisterMap& map, const poller::DeviceS
   return out;
 }
 
-std::string site_lines(const poller::SiteTotals& totals, std::string_view prefix,
+std::string site_lines(const model::SiteTotals& totals, std::string_view prefix,
                        InfluxPrecision precision) {
   LineBuilder line(measurement_name(prefix, "site"));
   line.tag("site", totals.site);
@@ -249,7 +249,7 @@ std::string site_lines(const poller::SiteTotals& totals, std::string_view prefix
   return out;
 }
 
-std::string comm_lines(const poller::DeviceStatus& status, const poller::DeviceSnapshot& cycle,
+std::string comm_lines(const model::DeviceStatus& status, const model::DeviceSnapshot& cycle,
                        std::string_view prefix, InfluxPrecision precision) {
   LineBuilder line(measurement_name(prefix, "comm"));
   add_device_tags(line, cycle);
@@ -270,18 +270,18 @@ std::string comm_lines(const poller::DeviceStatus& status, const poller::DeviceS
   line.int_field("counter_resets", clamp_to_int(c.counter_resets));
   line.float_field("latency_ms_mean", c.latency_ms_mean);
   line.float_field("latency_ms_max", c.latency_ms_max);
-  line.string_field("health", poller::to_string(status.health));
+  line.string_field("health", model::to_string(status.health));
   std::string out;
   line.finish(out, timestamp(cycle.time, precision));
   return out;
 }
 
 std::string legacy_line(const protocol::RegisterMap& map,
-                        std::span<const poller::SnapshotPtr> members, poller::SteadyTime now,
+                        std::span<const model::SnapshotPtr> members, core::SteadyTime now,
                         std::chrono::milliseconds max_age, std::string_view measurement,
                         InfluxPrecision precision) {
-  auto fresh = [&](const poller::SnapshotPtr& member,
-                   protocol::FieldId id) -> const poller::FieldSample* {
+  auto fresh = [&](const model::SnapshotPtr& member,
+                   protocol::FieldId id) -> const model::FieldSample* {
     if (!member) return nullptr;
     const auto* sample = member->find(id);
     if (sample == nullptr || now - sample->read_at > max_age) return nullptr;
@@ -289,7 +289,7 @@ std::string legacy_line(const protocol::RegisterMap& map,
   };
 
   LineBuilder line(measurement);
-  poller::WallTime newest{};
+  core::WallTime newest{};
   bool any = false;
   for (const auto& spec : k_legacy_fields) {
     const auto* field = map.find(spec.source);
@@ -297,7 +297,7 @@ std::string legacy_line(const protocol::RegisterMap& map,
     auto used = spec.summed ? members : members.first(1);
     // Summed as the devices' integers, scaled once: 3048.47, not 3048.4700000000003.
     std::int64_t raw = 0;
-    poller::WallTime time{};
+    core::WallTime time{};
     bool complete = true;
     for (const auto& member : used) {
       const auto* sample = fresh(member, field->id);

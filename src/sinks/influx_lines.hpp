@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "poller/device_status.hpp"
-#include "poller/site_totals.hpp"
-#include "poller/snapshot.hpp"
+#include "model/device_status.hpp"
+#include "model/site_totals.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::sinks {
@@ -36,16 +36,16 @@ std::string_view to_string(InfluxPrecision precision);
 // more than one status word has, such as input_voltage, is named like a flag:
 // charging_equipment_input_voltage); single-bit enums are booleans, other enums and packed
 // words raw integers.
-std::string device_lines(const protocol::RegisterMap& map, const poller::DeviceSnapshot& snapshot,
+std::string device_lines(const protocol::RegisterMap& map, const model::DeviceSnapshot& snapshot,
                          std::string_view prefix, InfluxPrecision precision);
 
 // `<prefix>_site`, tag site, every computed site field as a float, at totals.time.
-std::string site_lines(const poller::SiteTotals& totals, std::string_view prefix,
+std::string site_lines(const model::SiteTotals& totals, std::string_view prefix,
                        InfluxPrecision precision);
 
 // `<prefix>_comm`: the device's cumulative communication counters (integers), mean and
 // maximum latency (floats) and health (string); tags and time from `cycle`.
-std::string comm_lines(const poller::DeviceStatus& status, const poller::DeviceSnapshot& cycle,
+std::string comm_lines(const model::DeviceStatus& status, const model::DeviceSnapshot& cycle,
                        std::string_view prefix, InfluxPrecision precision);
 
 // The old tool's point: no tags; PVvolt, PVamps, BAvolt, BAamps, BAperc (SOC as a fraction),
@@ -53,7 +53,7 @@ std::string comm_lines(const poller::DeviceStatus& status, const poller::DeviceS
 // over every member. A field is left out unless all its inputs were read within `max_age`
 // before `now`; the time is the newest wall time of the samples used.
 std::string legacy_line(const protocol::RegisterMap& map,
-                        std::span<const poller::SnapshotPtr> members, poller::SteadyTime now,
+                        std::span<const model::SnapshotPtr> members, core::SteadyTime now,
                         std::chrono::milliseconds max_age, std::string_view measurement,
                         InfluxPrecision precision);
 

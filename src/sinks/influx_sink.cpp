@@ -38,20 +38,19 @@ void InfluxSink::offer(std::string lines) {
   if (!lines.empty()) m_runner.offer(std::move(lines));
 }
 
-void InfluxSink::write(const poller::DeviceSnapshot& snapshot) {
+void InfluxSink::write(const model::DeviceSnapshot& snapshot) {
   offer(device_lines(m_map, snapshot, m_options.measurement_prefix, m_options.writer.precision));
 }
 
-void InfluxSink::write_comm(const poller::DeviceStatus& status,
-                            const poller::DeviceSnapshot& cycle) {
+void InfluxSink::write_comm(const model::DeviceStatus& status, const model::DeviceSnapshot& cycle) {
   offer(comm_lines(status, cycle, m_options.measurement_prefix, m_options.writer.precision));
 }
 
-void InfluxSink::write_site(const poller::SiteTotals& totals) {
+void InfluxSink::write_site(const model::SiteTotals& totals) {
   offer(site_lines(totals, m_options.measurement_prefix, m_options.writer.precision));
 }
 
-void InfluxSink::write_legacy(std::span<const poller::SnapshotPtr> members, poller::SteadyTime now,
+void InfluxSink::write_legacy(std::span<const model::SnapshotPtr> members, core::SteadyTime now,
                               std::chrono::milliseconds max_age) {
   if (!m_options.legacy) return;
   offer(legacy_line(m_map, members, now, max_age, m_options.legacy_measurement,

@@ -9,9 +9,9 @@
 #include <span>
 #include <string>
 
-#include "poller/device_status.hpp"
-#include "poller/site_totals.hpp"
-#include "poller/snapshot.hpp"
+#include "model/device_status.hpp"
+#include "model/site_totals.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 #include "sinks/influx_writer.hpp"
 #include "sinks/outbox.hpp"
@@ -41,12 +41,12 @@ class InfluxSink {
   InfluxSink& operator=(const InfluxSink&) = delete;
 
   // The device's lines (one per group); nothing when the snapshot has no value to write.
-  void write(const poller::DeviceSnapshot& snapshot);
+  void write(const model::DeviceSnapshot& snapshot);
   // The device's communication counters, tagged and timed like `cycle`.
-  void write_comm(const poller::DeviceStatus& status, const poller::DeviceSnapshot& cycle);
-  void write_site(const poller::SiteTotals& totals);
+  void write_comm(const model::DeviceStatus& status, const model::DeviceSnapshot& cycle);
+  void write_site(const model::SiteTotals& totals);
   // The legacy point of `members` (the legacy list, in order); a no-op unless options.legacy.
-  void write_legacy(std::span<const poller::SnapshotPtr> members, poller::SteadyTime now,
+  void write_legacy(std::span<const model::SnapshotPtr> members, core::SteadyTime now,
                     std::chrono::milliseconds max_age);
 
   [[nodiscard]] OutputCounters counters() const;

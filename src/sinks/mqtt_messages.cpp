@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/wall_time.hpp"
 #include "protocol/decode.hpp"
 #include "sinks/ha_discovery.hpp"
 
@@ -15,11 +16,9 @@ namespace {
 using nlohmann::ordered_json;
 using protocol::ValueType;
 
-std::int64_t epoch_ms(poller::WallTime time) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-}
+using core::epoch_ms;
 
-std::string iso8601_utc(poller::WallTime time) {
+std::string iso8601_utc(core::WallTime time) {
   auto ms = epoch_ms(time);
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -28,8 +27,8 @@ std::string iso8601_utc(poller::WallTime time) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
-void add_time(ordered_json& out, poller::WallTime time) {
-  if (time == poller::WallTime{}) {
+void add_time(ordered_json& out, core::WallTime time) {
+  if (time == core::WallTime{}) {
     out["time"] = nullptr;
     out["time_ms"] = nullptr;
     return;
@@ -40,7 +39,7 @@ void add_time(ordered_json& out, poller::WallTime time) {
 
 // A status word: its states as text and its flags as booleans, or all null when stale.
 void add_status(const protocol::RegisterMap& map, const protocol::Field& field,
-                const poller::FieldSample* sample, ordered_json& out) {
+                const model::FieldSample* sample, ordered_json& out) {
   auto decoded =
       protocol::decode_status(map, field, sample ? static_cast<std::uint16_t>(sample->raw) : 0);
   if (!decoded) return;
@@ -57,7 +56,7 @@ void add_status(const protocol::RegisterMap& map, const protocol::Field& field,
 }  // namespace
 
 std::vector<protocol::FieldId> entity_fields(const protocol::RegisterMap& map,
-                                             const poller::DeviceSnapshot& latest) {
+                                             const model::DeviceSnapshot& latest) {
   std::vector<protocol::FieldId> out;
   for (const auto& sample : latest.fields) {
     if (has_entity(map.field(sample.id))) out.push_back(sample.id);
@@ -66,15 +65,15 @@ std::vector<protocol::FieldId> entity_fields(const protocol::RegisterMap& map,
 }
 
 std::string device_state_message(const protocol::RegisterMap& map,
-                                 const poller::DeviceSnapshot& latest,
-                                 const poller::PollIntervals& intervals, poller::SteadyTime now) {
+                                 const model::DeviceSnapshot& latest,
+                                 const model::PollIntervals& intervals, core::SteadyTime now) {
   ordered_json out;
-  poller::WallTime newest{};
+  core::WallTime newest{};
   ordered_json values = ordered_json::object();
   for (const auto& sample : latest.fields) {
     const auto& field = map.field(sample.id);
     if (!has_entity(field)) continue;
-    auto limit = poller::max_age(field, intervals);
+    auto limit = model::max_age(field, intervals);
     bool fresh = limit.count() == 0 || now - sample.read_at <= limit;
     const auto* used = fresh ? &sample : nullptr;
     if (fresh) newest = std::max(newest, sample.wall_time);
@@ -94,19 +93,19 @@ std::string device_state_message(const protocol::RegisterMap& map,
     }
   }
   out["device"] = latest.device;
-  out["health"] = poller::to_string(latest.health);
+  out["health"] = model::to_string(latest.health);
   add_time(out, newest);
   out.update(values);
   return out.dump();
 }
 
-std::string site_state_message(const poller::SiteTotals& totals) {
+std::string site_state_message(const model::SiteTotals& totals) {
   ordered_json out;
   out["site"] = totals.site;
   out["complete"] = totals.complete;
   out["missing_members"] = totals.missing_members;
   add_time(out, totals.time);
-  for (const auto& field : poller::site_fields())
+  for (const auto& field : model::site_fields())
     out[std::string(field.name)] = nullptr;
   for (const auto& [name, value] : totals.values) {
     // Sums of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "poller/poll_schedule.hpp"
-#include "poller/site_totals.hpp"
-#include "poller/snapshot.hpp"
+#include "model/poll_intervals.hpp"
+#include "model/site_totals.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::sinks {
@@ -16,18 +16,18 @@ namespace tracermon::sinks {
 // answered by its register name (scaled number), each status word's multi-bit states as text
 // by status_state_key ("charging_phase": "float") and its flags as booleans (status_flag_key),
 // discrete inputs as booleans, plus "time" (ISO 8601 UTC of the newest read), "time_ms" and
-// "health". A value older than poller::max_age (or never read) is null, so Home Assistant shows
+// "health". A value older than model::max_age (or never read) is null, so Home Assistant shows
 // "unknown" rather than a stale number.
 std::string device_state_message(const protocol::RegisterMap& map,
-                                 const poller::DeviceSnapshot& latest,
-                                 const poller::PollIntervals& intervals, poller::SteadyTime now);
+                                 const model::DeviceSnapshot& latest,
+                                 const model::PollIntervals& intervals, core::SteadyTime now);
 
 // One JSON object per site: every site_fields() key, null when left out; "complete",
 // "missing_members", "time", "time_ms".
-std::string site_state_message(const poller::SiteTotals& totals);
+std::string site_state_message(const model::SiteTotals& totals);
 
 // The fields of `latest` that have Home Assistant entities: what device_discovery is given.
 std::vector<protocol::FieldId> entity_fields(const protocol::RegisterMap& map,
-                                             const poller::DeviceSnapshot& latest);
+                                             const model::DeviceSnapshot& latest);
 
 }  // namespace tracermon::sinks

@@ -24,7 +24,7 @@ std::string encode(const std::string& topic, const std::string& payload) {
   return topic + '\n' + payload;
 }
 
-bool same_identity(const poller::DeviceStatus& a, const poller::DeviceStatus& b) {
+bool same_identity(const model::DeviceStatus& a, const model::DeviceStatus& b) {
   return a.model == b.model && a.identity.vendor == b.identity.vendor &&
          a.identity.product_code == b.identity.product_code &&
          a.identity.revision == b.identity.revision && a.identity.serial == b.identity.serial;
@@ -127,14 +127,13 @@ void MqttSink::announce_device(const std::string& name, const DeviceAnnouncement
   }
 }
 
-void MqttSink::publish_device(const poller::SnapshotPtr& latest,
-                              const poller::DeviceStatus& status) {
+void MqttSink::publish_device(const model::SnapshotPtr& latest, const model::DeviceStatus& status) {
   if (!latest) return;
   const auto& name = latest->device;
   auto fields = entity_fields(m_map, *latest);
   std::optional<bool> online;
-  if (latest->health != poller::Health::Unknown) {
-    online = latest->health != poller::Health::Offline;
+  if (latest->health != model::Health::Unknown) {
+    online = latest->health != model::Health::Offline;
   }
   {
     std::lock_guard lock(m_mutex);
@@ -152,13 +151,13 @@ void MqttSink::publish_device(const poller::SnapshotPtr& latest,
     }
   }
   // An offline controller has nothing new to say: its availability says it.
-  if (latest->health == poller::Health::Offline || fields.empty()) return;
+  if (latest->health == model::Health::Offline || fields.empty()) return;
   auto payload =
       device_state_message(m_map, *latest, m_options.intervals, std::chrono::steady_clock::now());
   m_runner->offer(encode(device_state_topic(m_options.topics, name), payload));
 }
 
-void MqttSink::publish_site(const poller::SiteTotals& totals) {
+void MqttSink::publish_site(const model::SiteTotals& totals) {
   m_runner->offer(
       encode(site_state_topic(m_options.topics, totals.site), site_state_message(totals)));
 }

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "poller/device_status.hpp"
-#include "poller/poll_schedule.hpp"
-#include "poller/site_totals.hpp"
-#include "poller/snapshot.hpp"
+#include "model/device_status.hpp"
+#include "model/poll_intervals.hpp"
+#include "model/site_totals.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 #include "sinks/ha_discovery.hpp"
 #include "sinks/mqtt_connection.hpp"
@@ -38,7 +38,7 @@ struct MqttSinkOptions {
   int qos = 1;
   bool retain = true;  // state messages (availability and discovery are always retained)
   std::chrono::milliseconds ack_timeout{10000};
-  poller::PollIntervals intervals;       // what counts as a stale value in a state message
+  model::PollIntervals intervals;        // what counts as a stale value in a state message
   std::filesystem::path announced_file;  // empty: removal of old devices is off
   std::vector<std::string> devices;      // configured device names
   std::map<std::string, std::vector<std::string>> sites;  // configured sites and members
@@ -66,15 +66,15 @@ class MqttSink {
 
   // After a device's cycle: `latest` is its merged view (LiveState), `status` its identity and
   // health. Thread-safe (called from every bus worker).
-  void publish_device(const poller::SnapshotPtr& latest, const poller::DeviceStatus& status);
-  void publish_site(const poller::SiteTotals& totals);
+  void publish_device(const model::SnapshotPtr& latest, const model::DeviceStatus& status);
+  void publish_site(const model::SiteTotals& totals);
 
   [[nodiscard]] MqttSinkStatus status() const;
 
  private:
   struct DeviceAnnouncement {
     std::vector<protocol::FieldId> fields;
-    poller::DeviceStatus status;
+    model::DeviceStatus status;
     std::optional<bool> online;  // last availability published
   };
 

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.hpp"
+#include "core/wall_time.hpp"
 
 namespace tracermon::sinks {
 namespace {
@@ -151,9 +152,7 @@ std::filesystem::path Outbox::segment_path(std::uint64_t seq) const {
 
 std::int64_t Outbox::now_ms() const {
   if (m_options.now_ms) return m_options.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return core::wall_now_ms();
 }
 
 Status Outbox::load() {

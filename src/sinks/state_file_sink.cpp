@@ -2,13 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "app/snapshot_json.hpp"
 #include "core/atomic_file.hpp"
+#include "format/snapshot_json.hpp"
 
 namespace tracermon::sinks {
 
 StateFileSink::StateFileSink(const protocol::RegisterMap& map, std::filesystem::path dir,
-                             poller::PollIntervals intervals)
+                             model::PollIntervals intervals)
     : m_map(map), m_dir(std::move(dir)), m_intervals(intervals) {}
 
 std::filesystem::path StateFileSink::file_for(const std::filesystem::path& dir,
@@ -16,8 +16,8 @@ std::filesystem::path StateFileSink::file_for(const std::filesystem::path& dir,
   return dir / (std::string(device) + ".json");
 }
 
-void StateFileSink::write(const poller::DeviceSnapshot& latest) {
-  auto text = app::snapshot_json(m_map, latest, m_intervals).dump(1) + "\n";
+void StateFileSink::write(const model::DeviceSnapshot& latest) {
+  auto text = format::snapshot_json(m_map, latest, m_intervals).dump(1) + "\n";
   auto written = core::write_file_atomically(file_for(m_dir, latest.device), text);
   if (!written) {
     if (auto line = m_log.admit("state", "state file: " + written.error().message)) {

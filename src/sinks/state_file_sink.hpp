@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "core/log_limiter.hpp"
-#include "poller/poll_schedule.hpp"
-#include "poller/snapshot.hpp"
+#include "model/poll_intervals.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
 namespace tracermon::sinks {
@@ -14,16 +14,16 @@ namespace tracermon::sinks {
 class StateFileSink {
  public:
   StateFileSink(const protocol::RegisterMap& map, std::filesystem::path dir,
-                poller::PollIntervals intervals);
+                model::PollIntervals intervals);
   // Writes the merged latest view of one device. Errors are logged (rate-limited), not thrown.
-  void write(const poller::DeviceSnapshot& latest);
+  void write(const model::DeviceSnapshot& latest);
 
   static std::filesystem::path file_for(const std::filesystem::path& dir, std::string_view device);
 
  private:
   const protocol::RegisterMap& m_map;
   std::filesystem::path m_dir;
-  poller::PollIntervals m_intervals;
+  model::PollIntervals m_intervals;
   core::LogLimiter m_log;
 };
 

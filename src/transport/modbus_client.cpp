@@ -410,8 +410,8 @@ core::Result<std::vector<std::uint16_t>> ModbusClient::read(std::uint8_t unit,
   return words;
 }
 
-core::Result<DeviceIdentity> ModbusClient::identify(std::uint8_t unit) {
-  DeviceIdentity identity;
+core::Result<protocol::DeviceIdentity> ModbusClient::identify(std::uint8_t unit) {
+  protocol::DeviceIdentity identity;
   auto basic = transact(unit, protocol::make_device_id_request(1, 0));
   if (!basic) return basic.error();
   auto parsed = protocol::parse_device_id_reply(basic.value());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "protocol/device_identity.hpp"
 #include "protocol/pdu.hpp"
 #include "protocol/rtu_matcher.hpp"
 #include "transport/byte_stream.hpp"
@@ -68,15 +69,6 @@ struct ClientCounters {
   std::chrono::microseconds max_latency{0};    // the longest since reset_max_latency()
 };
 
-// What 0x2B/0x0E tells about a device (EPEVER: "EPsolar Tech co., Ltd", "Tracer2215BN",
-// "V02.05+V07.12", serial number as object 3).
-struct DeviceIdentity {
-  std::string vendor;
-  std::string product_code;
-  std::string revision;
-  std::string serial;  // empty when the regular category is not answered
-};
-
 class ModbusClient {
  public:
   ModbusClient(std::unique_ptr<ByteStream> stream, Framing framing, ClientOptions options);
@@ -93,7 +85,7 @@ class ModbusClient {
                                                 std::uint16_t start, std::uint16_t count);
 
   // Read Device Identification; ErrorKind::Exception when the device does not support it.
-  core::Result<DeviceIdentity> identify(std::uint8_t unit);
+  core::Result<protocol::DeviceIdentity> identify(std::uint8_t unit);
 
   [[nodiscard]] const ClientCounters& counters() const { return m_counters; }
   // Starts a new window for max_latency (one device's reads on a shared bus).

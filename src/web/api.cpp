@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "app/cli_common.hpp"
-#include "app/snapshot_json.hpp"
+#include "core/wall_time.hpp"
+#include "format/snapshot_json.hpp"
 #include "store/snapshot_store.hpp"
 #include "web/time_param.hpp"
 
@@ -45,7 +45,7 @@ std::vector<std::string> split(const std::string& text) {
   return parts;
 }
 
-ordered_json counters_json(const poller::DeviceCounters& c) {
+ordered_json counters_json(const model::DeviceCounters& c) {
   ordered_json exceptions = ordered_json::object();
   for (const auto& [code, count] : c.exceptions)
     exceptions[std::to_string(code)] = count;
@@ -114,7 +114,7 @@ ApiResponse api_status(const DaemonView& view) {
                           {"id", d.unit},
                           {"site", d.site},
                           {"model", d.model},
-                          {"health", poller::to_string(d.health)}};
+                          {"health", model::to_string(d.health)}};
       if (!d.identity.product_code.empty()) {
         device["identity"] = {{"vendor", d.identity.vendor},
                               {"product", d.identity.product_code},
@@ -123,11 +123,11 @@ ApiResponse api_status(const DaemonView& view) {
       }
       device["last_seen"] = d.last_seen.time_since_epoch().count() == 0
                                 ? ordered_json(nullptr)
-                                : ordered_json(app::rfc3339(d.last_seen));
+                                : ordered_json(core::rfc3339(d.last_seen));
       device["last_error"] = d.last_error;
       device["last_error_time"] = d.last_error_time.time_since_epoch().count() == 0
                                       ? ordered_json(nullptr)
-                                      : ordered_json(app::rfc3339(d.last_error_time));
+                                      : ordered_json(core::rfc3339(d.last_error_time));
       device["unsupported"] = d.unsupported;
       device["counters"] = counters_json(d.counters);
       devices.push_back(std::move(device));
@@ -147,7 +147,7 @@ ApiResponse api_latest(const DaemonView& view) {
   ordered_json out;
   auto devices = ordered_json::object();
   for (const auto& snapshot : view.live->devices()) {
-    devices[snapshot->device] = app::snapshot_json(*view.map, *snapshot, view.intervals);
+    devices[snapshot->device] = format::snapshot_json(*view.map, *snapshot, view.intervals);
   }
   out["devices"] = std::move(devices);
   auto sites = ordered_json::object();
@@ -276,10 +276,10 @@ ApiResponse api_health(const DaemonView& view) {
   std::string why = "ok";
   for (const auto& bus : view.buses()) {
     bool any = std::any_of(bus.devices.begin(), bus.devices.end(), [](const auto& d) {
-      return d.health == poller::Health::Online || d.health == poller::Health::Degraded;
+      return d.health == model::Health::Online || d.health == model::Health::Degraded;
     });
     bool polled = std::any_of(bus.devices.begin(), bus.devices.end(),
-                              [](const auto& d) { return d.health != poller::Health::Unknown; });
+                              [](const auto& d) { return d.health != model::Health::Unknown; });
     if (polled && !any) {
       healthy = false;
       why = fmt::format("bus {}: no device answers{}", bus.name,

@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/live_state.hpp"
-#include "poller/device_status.hpp"
-#include "poller/poll_schedule.hpp"
+#include "model/device_status.hpp"
+#include "model/poll_intervals.hpp"
 #include "protocol/register_map.hpp"
+#include "sinks/live_state.hpp"
 #include "sinks/output_queue.hpp"
 
 namespace tracermon::store {
@@ -20,10 +20,10 @@ namespace tracermon::web {
 
 struct DaemonView {
   const protocol::RegisterMap* map = nullptr;
-  const app::LiveState* live = nullptr;
-  std::function<std::vector<poller::BusStatus>()> buses;
+  const sinks::LiveState* live = nullptr;
+  std::function<std::vector<model::BusStatus>()> buses;
   const store::SnapshotStore* store = nullptr;  // null when the store is off
-  poller::PollIntervals intervals;
+  model::PollIntervals intervals;
   // Daemon-wide facts for /api/v1/status: version, uptime, store state, clock jumps.
   std::function<nlohmann::ordered_json()> daemon_status;
   // The network outputs (MQTT, InfluxDB); empty when none is configured.

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "app/cli_common.hpp"
+#include "core/wall_time.hpp"
 #include "web/api.hpp"
 #include "web/connection_stream.hpp"
 #include "web/dashboard_assets.hpp"
@@ -88,7 +88,8 @@ void HttpServer::add_routes() {
   s.Get("/api/v1/status", [this](const auto&, auto& res) { send(res, api_status(m_view)); });
   s.Get("/api/v1/latest", [this](const auto&, auto& res) { send(res, api_latest(m_view)); });
   s.Get("/api/v1/history", [this](const auto& req, auto& res) {
-    send(res, api_history(m_view, params_of(req), app::epoch_ms(std::chrono::system_clock::now())));
+    send(res,
+         api_history(m_view, params_of(req), core::epoch_ms(std::chrono::system_clock::now())));
   });
   s.Get("/api/v1/energy",
         [this](const auto& req, auto& res) { send(res, api_energy(m_view, params_of(req))); });

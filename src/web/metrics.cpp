@@ -103,7 +103,7 @@ std::string render_metrics(const DaemonView& view) {
       const auto& c = d.counters;
       w.family("tracermon_device_up", "gauge", "1 when the device answered its last poll");
       w.sample("tracermon_device_up", labels,
-               d.health == poller::Health::Online || d.health == poller::Health::Degraded ? 1 : 0);
+               d.health == model::Health::Online || d.health == model::Health::Degraded ? 1 : 0);
       auto counter = [&](const char* name, const char* help, std::uint64_t value) {
         w.family(name, "counter", help);
         w.sample(name, labels, static_cast<double>(value));

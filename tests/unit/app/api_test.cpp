@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "app/live_state.hpp"
+#include "sinks/live_state.hpp"
 #include "snapshot_builder.hpp"
 #include "store/snapshot_store.hpp"
 #include "temp_dir.hpp"
@@ -16,9 +16,9 @@
 namespace tracermon::web {
 namespace {
 
-using app::test::sample;
-using app::test::snapshot;
 using nlohmann::json;
+using test::sample;
+using test::snapshot;
 using ::testing::HasSubstr;
 
 // 2026-11-25T00:00:00Z (python3: datetime(2026,11,25,tzinfo=timezone.utc).timestamp()).
@@ -26,9 +26,9 @@ constexpr std::int64_t k_day0 = 1'795'564'800'000;
 constexpr std::int64_t k_second = 1000;
 constexpr std::int64_t k_now = k_day0 + 3'600'000;
 
-poller::DeviceStatus device_status(std::string name, std::uint8_t unit, std::string site,
-                                   poller::Health health) {
-  poller::DeviceStatus d;
+model::DeviceStatus device_status(std::string name, std::uint8_t unit, std::string site,
+                                  model::Health health) {
+  model::DeviceStatus d;
   d.name = std::move(name);
   d.unit = unit;
   d.site = std::move(site);
@@ -48,14 +48,14 @@ std::string error_of(const ApiResponse& response) {
 class Api : public ::testing::Test {
  protected:
   Api() {
-    poller::BusStatus bus;
+    model::BusStatus bus;
     bus.name = "bus1";
     bus.port = "/dev/ttyUSB0";
     bus.link_up = true;
-    bus.devices.push_back(device_status("roof", 1, "house", poller::Health::Online));
-    bus.devices.push_back(device_status("garage", 2, "house", poller::Health::Offline));
+    bus.devices.push_back(device_status("roof", 1, "house", model::Health::Online));
+    bus.devices.push_back(device_status("garage", 2, "house", model::Health::Offline));
     buses.push_back(bus);
-    view.map = &app::test::map();
+    view.map = &test::map();
     view.live = &live;
     view.buses = [this] { return buses; };
   }
@@ -77,8 +77,8 @@ class Api : public ::testing::Test {
 
   ::tracermon::test::TempDir dir;
   std::unique_ptr<store::SnapshotStore> history;
-  app::LiveState live;
-  std::vector<poller::BusStatus> buses;
+  sinks::LiveState live;
+  std::vector<model::BusStatus> buses;
   DaemonView view;
 };
 
@@ -340,7 +340,7 @@ TEST_F(Api, StatusShowsBusesDevicesAndCounters) {
   ASSERT_EQ(bus["devices"].size(), 2u);
   EXPECT_EQ(bus["devices"][0]["name"], "roof");
   EXPECT_EQ(bus["devices"][0]["id"], 1);
-  EXPECT_EQ(bus["devices"][0]["health"], poller::to_string(poller::Health::Online));
+  EXPECT_EQ(bus["devices"][0]["health"], model::to_string(model::Health::Online));
   EXPECT_EQ(bus["devices"][0]["last_seen"], nullptr);  // never answered
   EXPECT_EQ(bus["devices"][0]["counters"]["timeouts"], 7);
   EXPECT_EQ(bus["devices"][0]["counters"]["exceptions"]["2"], 5);
@@ -366,7 +366,7 @@ TEST_F(Api, HealthyWhileADeviceOnEveryBusAnswers) {
 }
 
 TEST_F(Api, UnhealthyWhenNoDeviceOfABusAnswers) {
-  buses[0].devices[0].health = poller::Health::Offline;
+  buses[0].devices[0].health = model::Health::Offline;
   buses[0].link_error = "cannot open /dev/ttyUSB0";
   auto response = api_health(view);
   EXPECT_EQ(response.status, 503);
@@ -376,12 +376,12 @@ TEST_F(Api, UnhealthyWhenNoDeviceOfABusAnswers) {
 
 TEST_F(Api, HealthyBeforeTheFirstPoll) {
   for (auto& d : buses[0].devices)
-    d.health = poller::Health::Unknown;
+    d.health = model::Health::Unknown;
   EXPECT_EQ(api_health(view).status, 200);
 }
 
 TEST_F(Api, DegradedCountsAsAnswering) {
-  buses[0].devices[0].health = poller::Health::Degraded;
+  buses[0].devices[0].health = model::Health::Degraded;
   EXPECT_EQ(api_health(view).status, 200);
 }
 

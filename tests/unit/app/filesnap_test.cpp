@@ -11,11 +11,11 @@
 namespace tracermon::sinks {
 namespace {
 
-using app::test::sample;
-using app::test::snapshot;
+using test::sample;
+using test::snapshot;
 
 // Every old key's field, with values as the old tool printed them.
-poller::DeviceSnapshot full_snapshot() {
+model::DeviceSnapshot full_snapshot() {
   return snapshot("roof", 1,
                   {sample("pv_voltage", 1852),                    // pvvolt 18.52
                    sample("pv_current", 250),                     // pvamps 2.5
@@ -33,7 +33,7 @@ poller::DeviceSnapshot full_snapshot() {
 }
 
 TEST(Filesnap, OldKeyOrderAndTheValuesOwnDecimals) {
-  FilesnapSink sink(app::test::map(), "/tmp/unused_{id}");
+  FilesnapSink sink(test::map(), "/tmp/unused_{id}");
   EXPECT_EQ(sink.render(full_snapshot()),
             "pvvolt:18.52\n"
             "pvamps:2.5\n"
@@ -50,7 +50,7 @@ TEST(Filesnap, OldKeyOrderAndTheValuesOwnDecimals) {
 }
 
 TEST(Filesnap, AnAbsentFieldHasNoLine) {
-  FilesnapSink sink(app::test::map(), "/tmp/unused_{id}");
+  FilesnapSink sink(test::map(), "/tmp/unused_{id}");
   auto partial =
       snapshot("roof", 1, {sample("battery_voltage", 1380), sample("device_temperature", -125)});
   EXPECT_EQ(sink.render(partial), "bavolt:13.8\neptemp1:-1.25\n");
@@ -59,16 +59,16 @@ TEST(Filesnap, AnAbsentFieldHasNoLine) {
 
 TEST(Filesnap, PathPatternTakesIdAndName) {
   auto cycle = snapshot("roof", 7, {});
-  EXPECT_EQ(FilesnapSink(app::test::map(), "/tmp/ep_tracer_{id}.log").path_for(cycle),
+  EXPECT_EQ(FilesnapSink(test::map(), "/tmp/ep_tracer_{id}.log").path_for(cycle),
             "/tmp/ep_tracer_7.log");
-  EXPECT_EQ(FilesnapSink(app::test::map(), "/run/tracermon/{name}-{id}/{name}.txt").path_for(cycle),
+  EXPECT_EQ(FilesnapSink(test::map(), "/run/tracermon/{name}-{id}/{name}.txt").path_for(cycle),
             "/run/tracermon/roof-7/roof.txt");
-  EXPECT_EQ(FilesnapSink(app::test::map(), "/tmp/fixed.log").path_for(cycle), "/tmp/fixed.log");
+  EXPECT_EQ(FilesnapSink(test::map(), "/tmp/fixed.log").path_for(cycle), "/tmp/fixed.log");
 }
 
 TEST(Filesnap, WriteReplacesTheFileEachCycle) {
   ::tracermon::test::TempDir dir;
-  FilesnapSink sink(app::test::map(), (dir.path() / "ep_{id}.log").string());
+  FilesnapSink sink(test::map(), (dir.path() / "ep_{id}.log").string());
   auto read = [&] {
     std::ifstream in(dir.path() / "ep_1.log");
     std::stringstream text;

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "poller/site_totals.hpp"
+#include "model/site_totals.hpp"
 #include "protocol/decode.hpp"
 
 namespace tracermon::sinks {
@@ -39,8 +39,8 @@ protocol::FieldId id_of(std::string_view name) {
   return field->id;
 }
 
-poller::DeviceStatus device(std::string name) {
-  poller::DeviceStatus status;
+model::DeviceStatus device(std::string name) {
+  model::DeviceStatus status;
   status.name = std::move(name);
   status.model = "Tracer4215BN";
   status.identity = {"EPsolar Tech co., Ltd", "Tracer4215BN", "V02.13+V07.24", "1234567"};
@@ -228,7 +228,7 @@ TEST(HaDiscovery, EveryEnergyCounterIsTotalIncreasing) {
     bool polled = field.poll == PollClass::Fast || field.poll == PollClass::Slow;
     if (polled && field.unit == "kWh") ++expected;
   }
-  for (const auto& field : poller::site_fields()) {
+  for (const auto& field : model::site_fields()) {
     if (field.unit == "kWh") ++expected;
   }
   EXPECT_EQ(energy, expected);
@@ -436,7 +436,7 @@ TEST(HaDiscovery, DeviceBlockCarriesTheIdentity) {
   for (const auto& e : entities)
     EXPECT_EQ(e.payload.at("device"), block) << "one device for all entities";
 
-  poller::DeviceStatus unknown;  // no identification answer, no configured model
+  model::DeviceStatus unknown;  // no identification answer, no configured model
   unknown.name = "west";
   auto bare = parse(device_discovery(map(), unknown, {id_of("pv_voltage")}, {}));
   const auto& bare_block = bare.at(0).payload.at("device");
@@ -459,8 +459,8 @@ TEST(HaDiscovery, ExpireAfterOnlyWhenAsked) {
 TEST(HaDiscovery, SiteHasOneSensorPerSiteField) {
   DiscoveryOptions options;
   auto entities = parse(site_discovery("garage", {"east", "west"}, options));
-  ASSERT_EQ(entities.size(), poller::site_fields().size());
-  for (const auto& field : poller::site_fields()) {
+  ASSERT_EQ(entities.size(), model::site_fields().size());
+  for (const auto& field : model::site_fields()) {
     SCOPED_TRACE(std::string(field.name));
     const auto* e = find_entity(entities, field.name);
     ASSERT_NE(e, nullptr);

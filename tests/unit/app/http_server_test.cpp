@@ -20,8 +20,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "app/live_state.hpp"
 #include "core/unique_fd.hpp"
+#include "sinks/live_state.hpp"
 #include "snapshot_builder.hpp"
 
 namespace tracermon::web {
@@ -131,9 +131,9 @@ std::string body_of(const std::string& answer) {
 class HttpServerTest : public ::testing::Test {
  protected:
   HttpServerTest() {
-    view.map = &app::test::map();
+    view.map = &test::map();
     view.live = &live;
-    view.buses = [] { return std::vector<poller::BusStatus>{}; };
+    view.buses = [] { return std::vector<model::BusStatus>{}; };
     limits.api_workers = 2;
     limits.stream_workers = 1;
     limits.head_timeout = 60s;  // no slow client below is cut off by time unless a test says
@@ -153,7 +153,7 @@ class HttpServerTest : public ::testing::Test {
     return client.answer();
   }
 
-  app::LiveState live;
+  sinks::LiveState live;
   DaemonView view;
   HttpLimits limits;
   std::unique_ptr<HttpServer> server;

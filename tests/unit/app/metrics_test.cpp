@@ -12,14 +12,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "app/live_state.hpp"
+#include "sinks/live_state.hpp"
 #include "snapshot_builder.hpp"
 
 namespace tracermon::web {
 namespace {
 
-using app::test::sample;
-using app::test::snapshot;
+using test::sample;
+using test::snapshot;
 
 // One line of the exposition, parsed by the text format's rules.
 struct Sample {
@@ -161,8 +161,8 @@ Exposition parse(const std::string& text) {
   return out;
 }
 
-poller::DeviceStatus device_status(std::string name, std::uint8_t unit, poller::Health health) {
-  poller::DeviceStatus d;
+model::DeviceStatus device_status(std::string name, std::uint8_t unit, model::Health health) {
+  model::DeviceStatus d;
   d.name = std::move(name);
   d.unit = unit;
   d.health = health;
@@ -182,10 +182,10 @@ class Metrics : public ::testing::Test {
                   sample("battery_type", 1)}));
     live.merge(snapshot("garage", 2, {sample("battery_voltage", 1275)}));
 
-    poller::BusStatus bus;
+    model::BusStatus bus;
     bus.name = "bus1";
     bus.link_up = true;
-    auto roof = device_status("roof", 1, poller::Health::Online);
+    auto roof = device_status("roof", 1, model::Health::Online);
     roof.counters.cycles = 42;
     roof.counters.requests = 1400;
     roof.counters.timeouts = 7;
@@ -193,13 +193,13 @@ class Metrics : public ::testing::Test {
     roof.counters.exceptions = {{2, 5}, {4, 1}};
     roof.counters.latency_ms_mean = 12.5;
     bus.devices.push_back(roof);
-    auto garage = device_status("garage", 2, poller::Health::Offline);
+    auto garage = device_status("garage", 2, model::Health::Offline);
     garage.counters.cycles = 40;
     garage.counters.timeouts = 80;
     bus.devices.push_back(garage);
     buses.push_back(bus);
 
-    view.map = &app::test::map();
+    view.map = &test::map();
     view.live = &live;
     view.buses = [this] { return buses; };
   }
@@ -211,8 +211,8 @@ class Metrics : public ::testing::Test {
     return exposition;
   }
 
-  app::LiveState live;
-  std::vector<poller::BusStatus> buses;
+  sinks::LiveState live;
+  std::vector<model::BusStatus> buses;
   DaemonView view;
 };
 
@@ -226,7 +226,7 @@ TEST(MetricName, BaseUnitSuffixes) {
 }
 
 TEST(MetricName, TemperaturesAreCelsiusWhateverTheCsvSpelling) {
-  EXPECT_EQ(metric_name("battery_temperature", app::test::field("battery_temperature").unit),
+  EXPECT_EQ(metric_name("battery_temperature", test::field("battery_temperature").unit),
             "tracermon_battery_temperature_celsius");
   EXPECT_EQ(metric_name("battery_temperature", "degC"), "tracermon_battery_temperature_celsius");
   EXPECT_EQ(metric_name("battery_temperature", "\u00b0C"), "tracermon_battery_temperature_celsius");
@@ -326,7 +326,7 @@ TEST_F(Metrics, BusCountersPerDevice) {
 TEST_F(Metrics, LabelValuesAreEscaped) {
   const std::string odd = "west \"A\"\\1\nnew";
   live.merge(snapshot(odd, 3, {sample("battery_voltage", 1300)}));
-  buses[0].devices.push_back(device_status(odd, 3, poller::Health::Online));
+  buses[0].devices.push_back(device_status(odd, 3, model::Health::Online));
   buses[0].name = "bus \"x\"";
   auto e = render();
   EXPECT_EQ(e.value("tracermon_battery_voltage_volts", {{"device", odd}, {"id", "3"}}), 13);
@@ -334,7 +334,7 @@ TEST_F(Metrics, LabelValuesAreEscaped) {
 }
 
 TEST_F(Metrics, NoBusesAndNoDevicesStillAnswer) {
-  app::LiveState empty;
+  sinks::LiveState empty;
   view.live = &empty;
   buses.clear();
   auto e = render();

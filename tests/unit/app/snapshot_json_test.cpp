@@ -1,10 +1,10 @@
-#include "app/snapshot_json.hpp"
+#include "format/snapshot_json.hpp"
 
 #include <gtest/gtest.h>
 
 #include "snapshot_builder.hpp"
 
-namespace tracermon::app {
+namespace tracermon::format {
 namespace {
 
 using test::map;
@@ -32,4 +32,4 @@ TEST(SnapshotJson, StatusKeysOfTheTwoEquipmentWordsNeverOverwriteEachOther) {
 }
 
 }  // namespace
-}  // namespace tracermon::app
+}  // namespace tracermon::format

@@ -21,7 +21,7 @@ using std::chrono::milliseconds;
 // Collects snapshots and lets a test wait for a condition on them (no sleeps).
 class Collector {
  public:
-  void add(SnapshotPtr s) {
+  void add(model::SnapshotPtr s) {
     {
       std::lock_guard lock(m_mutex);
       m_all.push_back(std::move(s));
@@ -34,7 +34,7 @@ class Collector {
     std::unique_lock lock(m_mutex);
     return m_changed.wait_for(lock, limit, [&] { return done(m_all); });
   }
-  std::vector<SnapshotPtr> all() {
+  std::vector<model::SnapshotPtr> all() {
     std::lock_guard lock(m_mutex);
     return m_all;
   }
@@ -42,12 +42,12 @@ class Collector {
  private:
   std::mutex m_mutex;
   std::condition_variable m_changed;
-  std::vector<SnapshotPtr> m_all;
+  std::vector<model::SnapshotPtr> m_all;
 };
 
-std::size_t count_for(const std::vector<SnapshotPtr>& all, const std::string& device) {
+std::size_t count_for(const std::vector<model::SnapshotPtr>& all, const std::string& device) {
   return static_cast<std::size_t>(std::count_if(
-      all.begin(), all.end(), [&](const SnapshotPtr& s) { return s->device == device; }));
+      all.begin(), all.end(), [&](const model::SnapshotPtr& s) { return s->device == device; }));
 }
 
 BusSetup setup_for(const std::string& sim_options, std::vector<std::uint8_t> units) {
@@ -72,22 +72,23 @@ TEST(BusWorker, PollsEveryDeviceAndPublishesDecodedValuesWithTheirReadTimes) {
   Collector got;
   ClockWatch clock;
   BusWorker worker(setup_for("ids=1,2&profile=tracer-an+tracer-bn&seed=3&turnaround-ms=2", {1, 2}),
-                   map(), clock, [&](SnapshotPtr s) { got.add(std::move(s)); });
+                   map(), clock, [&](model::SnapshotPtr s) { got.add(std::move(s)); });
   worker.start();
   ASSERT_TRUE(got.wait(
       [](const auto& all) { return count_for(all, "dev1") >= 2 && count_for(all, "dev2") >= 2; }));
   worker.stop();
   auto first = got.all().front();
-  EXPECT_EQ(first->health, Health::Online);
-  EXPECT_TRUE(first->missing.empty() ||
-              std::all_of(first->missing.begin(), first->missing.end(),
-                          [](const MissingField& m) { return m.why == Missing::Unsupported; }));
+  EXPECT_EQ(first->health, model::Health::Online);
+  EXPECT_TRUE(first->missing.empty() || std::all_of(first->missing.begin(), first->missing.end(),
+                                                    [](const model::MissingField& m) {
+                                                      return m.why == model::Missing::Unsupported;
+                                                    }));
   // Rated data as the profiles define it: a Tracer AN is a 100 V unit, a BN a 150 V unit.
   std::map<std::string, double> rated;
   for (const auto& s : got.all()) {
     if (auto v = s->value(map(), "pv_rated_voltage")) rated[s->device] = *v;
     for (const auto& f : s->fields) {
-      EXPECT_NE(f.read_at, SteadyTime{});
+      EXPECT_NE(f.read_at, core::SteadyTime{});
       EXPECT_LE(f.read_at, s->steady);
     }
   }
@@ -113,13 +114,13 @@ TEST(BusWorker, ADeadControllerCostsAtMostOneTimeoutPerCycleAndDoesNotStallTheOt
   ClockWatch clock;
   // id 3 is configured but absent.
   BusWorker worker(setup_for("ids=1,2&seed=4&turnaround-ms=2", {1, 2, 3}), map(), clock,
-                   [&](SnapshotPtr s) { got.add(std::move(s)); });
+                   [&](model::SnapshotPtr s) { got.add(std::move(s)); });
   worker.start();
   ASSERT_TRUE(got.wait([](const auto& all) { return count_for(all, "dev1") >= 25; }));
   worker.stop();
   auto status = worker.status();
   const auto& dead = status.devices[2];
-  EXPECT_EQ(dead.health, Health::Offline);
+  EXPECT_EQ(dead.health, model::Health::Offline);
   // The first cycle may spend (1 + retries) x 2 blocks; every later try is one probe.
   EXPECT_LE(dead.counters.timeouts, dead.counters.cycles + 3);
   EXPECT_LT(dead.counters.cycles, status.devices[0].counters.cycles)
@@ -140,7 +141,7 @@ TEST(BusWorker, FaultsOnTheWireNeverChangeAValue) {
   BusWorker worker(setup_for("ids=1&seed=5&turnaround-ms=2&fault=bad-crc=0.15&fault=garbage=0.15&"
                              "fault=wrong-id=0.1&fault=truncated=0.1&fault=echo=0.1",
                              {1}),
-                   map(), clock, [&](SnapshotPtr s) { got.add(std::move(s)); });
+                   map(), clock, [&](model::SnapshotPtr s) { got.add(std::move(s)); });
   worker.start();
   ASSERT_TRUE(got.wait([](const auto& all) { return all.size() >= 12; }));
   worker.stop();
@@ -167,7 +168,7 @@ TEST(BusWorker, OneShotReadsGoThroughTheQueueBetweenPolls) {
   Collector got;
   ClockWatch clock;
   BusWorker worker(setup_for("ids=1&seed=6&turnaround-ms=2", {1}), map(), clock,
-                   [&](SnapshotPtr s) { got.add(std::move(s)); });
+                   [&](model::SnapshotPtr s) { got.add(std::move(s)); });
   worker.start();
   auto id = map().find("battery_rated_voltage")->id;
   auto reading = worker.read(1, {id}).get();

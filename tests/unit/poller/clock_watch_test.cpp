@@ -9,8 +9,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 struct FakeClocks {
-  WallTime wall = ClockWatch::trust_floor() + std::chrono::hours(24 * 300);
-  SteadyTime steady{seconds(100)};
+  core::WallTime wall = ClockWatch::trust_floor() + std::chrono::hours(24 * 300);
+  core::SteadyTime steady{seconds(100)};
   void advance(milliseconds d) {
     wall += d;
     steady += d;
@@ -49,7 +49,7 @@ TEST(ClockWatch, AJumpForwardAndBackIsReportedOnceEach) {
 
 TEST(ClockWatch, ATimeBeforeTheReleaseIsNotTrusted) {
   FakeClocks c;
-  c.wall = WallTime{seconds(0)};  // a Pi without RTC booting at 1970
+  c.wall = core::WallTime{seconds(0)};  // a Pi without RTC booting at 1970
   ClockWatch watch([&] { return c.wall; }, [&] { return c.steady; });
   EXPECT_FALSE(watch.now().trusted);
 }

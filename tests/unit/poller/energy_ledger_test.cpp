@@ -18,6 +18,7 @@
 #include "poller/validator.hpp"
 #include "protocol/decode.hpp"
 
+using namespace tracermon;
 using namespace tracermon::poller;
 using namespace std::chrono;
 
@@ -27,8 +28,8 @@ namespace {
 // Sunday of October 03:00), so the tests do not depend on tzdata being installed.
 constexpr const char* k_berlin = "CET-1CEST,M3.5.0,M10.5.0/3";
 
-WallTime utc(int y, unsigned m, unsigned d, int hour, int minute = 0) {
-  return WallTime{sys_days{year{y} / month{m} / day{d}}} + hours(hour) + minutes(minute);
+core::WallTime utc(int y, unsigned m, unsigned d, int hour, int minute = 0) {
+  return core::WallTime{sys_days{year{y} / month{m} / day{d}}} + hours(hour) + minutes(minute);
 }
 
 class EnergyLedgerTest : public testing::Test {
@@ -91,8 +92,8 @@ namespace {
 // One kWh produced between two observations: which local day, month and year gets it.
 struct MidnightCase {
   const char* what;
-  WallTime before;
-  WallTime after;
+  core::WallTime before;
+  core::WallTime after;
   const char* day;
   const char* month;
   const char* year;
@@ -308,7 +309,8 @@ TEST_F(EnergyLedgerTest, ClockGoingBackStillCountsButNeverSubtracts) {
 TEST_F(EnergyLedgerTest, TimesBefore2020AreRefused) {
   EnergyLedger ledger("a");
   ledger.observe(utc(2026, 6, 21, 10), 100, 20, false);
-  auto o = ledger.observe(WallTime{} + seconds(60), 200, 30, false);  // 1970: a Pi without RTC
+  auto o =
+      ledger.observe(core::WallTime{} + seconds(60), 200, 30, false);  // 1970: a Pi without RTC
   EXPECT_TRUE(o.refused);
   EXPECT_EQ(o.generated, CounterEvent::Absent);
   EXPECT_TRUE(ledger.periods(PeriodKind::Year).empty());

@@ -15,10 +15,10 @@ bool has(const std::vector<PollClass>& v, PollClass c) {
   return std::find(v.begin(), v.end(), c) != v.end();
 }
 
-const PollIntervals k_intervals{seconds(5), seconds(60), seconds(3600), 8};
+const model::PollIntervals k_intervals{seconds(5), seconds(60), seconds(3600), 8};
 
 TEST(PollSchedule, EverythingIsDueAtStartThenEachClassByItsInterval) {
-  SteadyTime t0{seconds(1000)};
+  core::SteadyTime t0{seconds(1000)};
   PollSchedule s(k_intervals, t0);
   auto due = s.due(t0);
   EXPECT_TRUE(has(due, PollClass::Fast) && has(due, PollClass::Slow) && has(due, PollClass::Once) &&
@@ -35,7 +35,7 @@ TEST(PollSchedule, EverythingIsDueAtStartThenEachClassByItsInterval) {
 }
 
 TEST(PollSchedule, SlotsDoNotDriftWhenAPollRunsLate) {
-  SteadyTime t0{seconds(0)};
+  core::SteadyTime t0{seconds(0)};
   PollSchedule s(k_intervals, t0);
   s.polled(PollClass::Fast, t0 + milliseconds(300), true);  // the cycle took 300 ms
   EXPECT_FALSE(has(s.due(t0 + milliseconds(4999)), PollClass::Fast));
@@ -43,7 +43,7 @@ TEST(PollSchedule, SlotsDoNotDriftWhenAPollRunsLate) {
 }
 
 TEST(PollSchedule, MissedSlotsAreNotMadeUpInABurst) {
-  SteadyTime t0{seconds(0)};
+  core::SteadyTime t0{seconds(0)};
   PollSchedule s(k_intervals, t0);
   s.polled(PollClass::Fast, t0 + seconds(23), true);  // the bus was stuck for 23 s
   EXPECT_FALSE(has(s.due(t0 + seconds(24)), PollClass::Fast));
@@ -51,7 +51,7 @@ TEST(PollSchedule, MissedSlotsAreNotMadeUpInABurst) {
 }
 
 TEST(PollSchedule, IncompleteOnceIsAskedAgain) {
-  SteadyTime t0{seconds(0)};
+  core::SteadyTime t0{seconds(0)};
   PollSchedule s(k_intervals, t0);
   s.polled(PollClass::Once, t0, false);
   EXPECT_FALSE(has(s.due(t0 + seconds(1)), PollClass::Once));
@@ -59,7 +59,7 @@ TEST(PollSchedule, IncompleteOnceIsAskedAgain) {
 }
 
 TEST(PollSchedule, SilentDeviceIsSkippedForGrowingCyclesUpToTheCap) {
-  SteadyTime t{seconds(0)};
+  core::SteadyTime t{seconds(0)};
   PollSchedule s(k_intervals, t);
   std::vector<long> skipped;
   for (int i = 0; i < 6; ++i) {
@@ -74,7 +74,7 @@ TEST(PollSchedule, SilentDeviceIsSkippedForGrowingCyclesUpToTheCap) {
 }
 
 TEST(PollSchedule, ADeviceThatAnswersAgainHasItsRatedDataAndSettingsReadAgain) {
-  SteadyTime t0{seconds(0)};
+  core::SteadyTime t0{seconds(0)};
   PollSchedule s(k_intervals, t0);
   for (auto c : s.due(t0))
     s.polled(c, t0, true);

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+using namespace tracermon;
 using namespace tracermon::poller;
 using namespace tracermon::protocol;
 using namespace std::chrono_literals;
@@ -24,9 +25,9 @@ const RegisterMap& map() {
   return RegisterMap::builtin();
 }
 
-const SteadyTime k_now = SteadyTime{} + 24h;
-const WallTime k_wall =
-    WallTime{} + std::chrono::sys_days{std::chrono::year{2026} / 6 / 21}.time_since_epoch();
+const core::SteadyTime k_now = core::SteadyTime{} + 24h;
+const core::WallTime k_wall =
+    core::WallTime{} + std::chrono::sys_days{std::chrono::year{2026} / 6 / 21}.time_since_epoch();
 constexpr auto k_max_age = 30s;
 
 struct Member {
@@ -35,12 +36,12 @@ struct Member {
   std::map<std::string, double> values;  // field name -> value
 };
 
-SnapshotPtr snapshot(const Member& m) {
-  auto s = std::make_shared<DeviceSnapshot>();
+model::SnapshotPtr snapshot(const Member& m) {
+  auto s = std::make_shared<model::DeviceSnapshot>();
   s->device = m.name;
   s->site = "shed";
   for (const auto& [name, value] : m.values) {
-    FieldSample sample;
+    model::FieldSample sample;
     sample.id = map().find(name)->id;
     sample.value = value;
     sample.read_at = k_now - m.age;
@@ -68,11 +69,11 @@ std::map<std::string, double> full(double pv_power, double soc, double voltage) 
           {"consumed_energy_total", 400}};
 }
 
-SiteTotals compute(const std::vector<SnapshotPtr>& members) {
+model::SiteTotals compute(const std::vector<model::SnapshotPtr>& members) {
   return compute_site_totals(map(), "shed", members, k_now, k_max_age);
 }
 
-std::optional<double> value(const SiteTotals& t, const std::string& key) {
+std::optional<double> value(const model::SiteTotals& t, const std::string& key) {
   for (const auto& [name, v] : t.values) {
     if (name == key) return v;
   }
@@ -81,7 +82,7 @@ std::optional<double> value(const SiteTotals& t, const std::string& key) {
 
 }  // namespace
 
-TEST(SiteTotals, FreshMembersAreSummed) {
+TEST(ComputeSiteTotals, FreshMembersAreSummed) {
   auto totals = compute(
       {snapshot({"a", 5s, full(300, 80, 26.0)}), snapshot({"b", 10s, full(450, 81, 26.2)})});
   EXPECT_EQ(totals.site, "shed");
@@ -89,7 +90,7 @@ TEST(SiteTotals, FreshMembersAreSummed) {
   EXPECT_TRUE(totals.complete);
   EXPECT_TRUE(totals.missing_members.empty());
   EXPECT_TRUE(totals.left_out.empty());
-  EXPECT_EQ(totals.values.size(), site_fields().size());
+  EXPECT_EQ(totals.values.size(), model::site_fields().size());
   EXPECT_DOUBLE_EQ(*value(totals, "pv_power"), 750);
   EXPECT_DOUBLE_EQ(*value(totals, "battery_charging_power"), 750 * 0.95);
   EXPECT_DOUBLE_EQ(*value(totals, "load_power"), 40);
@@ -106,7 +107,7 @@ TEST(SiteTotals, FreshMembersAreSummed) {
 namespace {
 struct IncompleteCase {
   const char* what;
-  std::vector<SnapshotPtr> members;
+  std::vector<model::SnapshotPtr> members;
   std::vector<std::string> missing;
   std::vector<std::string> present;  // keys still computed
   std::vector<std::string> absent;   // keys left out
@@ -188,20 +189,21 @@ TEST_P(SiteTotalsIncomplete, LeavesOutWhatNeedsTheMissingMember) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, SiteTotalsIncomplete, testing::ValuesIn(incomplete_cases()));
 
-TEST(SiteTotals, SampleExactlyMaxAgeOldIsStillFresh) {
+TEST(ComputeSiteTotals, SampleExactlyMaxAgeOldIsStillFresh) {
   auto totals = compute({snapshot({"a", 30s, full(300, 80, 26)})});
   EXPECT_TRUE(totals.complete);
 }
 
-TEST(SiteTotals, EveryFieldHasTheUnitOfTheRegisterItSums) {
-  for (const auto& f : site_fields()) {
+TEST(ComputeSiteTotals, EveryFieldHasTheUnitOfTheRegisterItSums) {
+  for (const auto& f : model::site_fields()) {
     const auto* source = map().find(f.name);
     ASSERT_NE(source, nullptr) << f.name;
     auto unit = source->unit == "degC" ? "°C" : source->unit;
-    EXPECT_EQ(site_field_unit(f.name), std::optional<std::string_view>(unit)) << f.name;
+    EXPECT_EQ(model::site_field_unit(f.name), std::optional<std::string_view>(unit)) << f.name;
     EXPECT_FALSE(f.description.empty()) << f.name;
   }
-  EXPECT_EQ(site_field_unit("pv_power"), std::optional<std::string_view>("W"));
-  EXPECT_EQ(site_field_unit("generated_energy_total"), std::optional<std::string_view>("kWh"));
-  EXPECT_EQ(site_field_unit("no_such_field"), std::nullopt);
+  EXPECT_EQ(model::site_field_unit("pv_power"), std::optional<std::string_view>("W"));
+  EXPECT_EQ(model::site_field_unit("generated_energy_total"),
+            std::optional<std::string_view>("kWh"));
+  EXPECT_EQ(model::site_field_unit("no_such_field"), std::nullopt);
 }

@@ -20,6 +20,7 @@
 #include "sim/plant.hpp"
 #include "sim/profile.hpp"
 
+using namespace tracermon;
 using namespace tracermon::poller;
 using namespace tracermon::protocol;
 
@@ -244,11 +245,11 @@ TEST(Validator, RatedDataReadInTheSameCycleTightensTheLimits) {
 
 TEST(Validator, LearnsRatedDataFromASnapshot) {
   const auto& map = RegisterMap::builtin();
-  DeviceSnapshot snapshot;
+  model::DeviceSnapshot snapshot;
   for (auto [name, value] : {std::pair{"pv_rated_voltage", 100.0},
                              {"battery_rated_voltage", 24.0},
                              {"pv_voltage", 35.0}}) {
-    FieldSample sample;
+    model::FieldSample sample;
     sample.id = field(name).id;
     sample.value = value;
     snapshot.fields.push_back(sample);

@@ -12,17 +12,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "app/snapshot_builder.hpp"
+#include "snapshot_builder.hpp"
 
 namespace tracermon::sinks {
 namespace {
 
 using namespace std::chrono_literals;
-using app::test::map;
-using app::test::sample;
-using app::test::snapshot;
 using ::testing::ElementsAre;
 using ::testing::Pair;
+using tracermon::test::map;
+using tracermon::test::sample;
+using tracermon::test::snapshot;
 
 // One parsed line: escapes resolved, field values as written (1.5, 3i, true, "text").
 struct Line {
@@ -115,10 +115,10 @@ std::vector<std::string> measurements(const std::vector<Line>& lines) {
 }
 
 // 2023-11-14T22:13:20.123456789Z
-constexpr poller::WallTime k_time{std::chrono::duration_cast<poller::WallTime::duration>(
+constexpr core::WallTime k_time{std::chrono::duration_cast<core::WallTime::duration>(
     std::chrono::nanoseconds(1'700'000'000'123'456'789))};
 
-poller::DeviceSnapshot full_snapshot() {
+model::DeviceSnapshot full_snapshot() {
   auto s = snapshot("east", 3,
                     {
                         sample("pv_rated_voltage", 15000),               // rated
@@ -244,7 +244,8 @@ TEST(InfluxDeviceLines, StatusWordsAreRawFlagsAndStates) {
 TEST(InfluxDeviceLines, MissingValuesAreAbsentAndEmptyGroupsHaveNoLine) {
   auto s = snapshot("east", 3, {sample("pv_voltage", 1380)});
   s.time = k_time;
-  s.missing.push_back({app::test::id_of("pv_current"), poller::Missing::ReadFailed, "timeout"});
+  s.missing.push_back(
+      {tracermon::test::id_of("pv_current"), model::Missing::ReadFailed, "timeout"});
   auto text = device_lines(map(), s, "tracer", InfluxPrecision::Seconds);
   EXPECT_EQ(text, "tracer_realtime,bus=bus1,device=east,device_id=3 pv_voltage=13.8 1700000000\n");
 
@@ -303,7 +304,7 @@ TEST(InfluxDeviceLines, PrefixNamesTheMeasurements) {
 }
 
 TEST(InfluxSiteLines, EveryComputedFieldAsFloatTaggedBySite) {
-  poller::SiteTotals totals;
+  model::SiteTotals totals;
   totals.site = "roof top";
   totals.time = k_time;
   totals.values = {{"pv_power", 200.0}, {"battery_soc", 85.0}, {"battery_voltage", 13.25}};
@@ -316,9 +317,9 @@ TEST(InfluxSiteLines, EveryComputedFieldAsFloatTaggedBySite) {
 }
 
 TEST(InfluxCommLines, CountersAreIntegersLatencyFloatsHealthText) {
-  poller::DeviceStatus status;
+  model::DeviceStatus status;
   status.name = "east";
-  status.health = poller::Health::Degraded;
+  status.health = model::Health::Degraded;
   auto& c = status.counters;
   c.requests = 120;
   c.replies = 110;
@@ -359,12 +360,11 @@ TEST(InfluxCommLines, CountersAreIntegersLatencyFloatsHealthText) {
 // Legacy: two controllers on one battery, read at steady times near `now`.
 class InfluxLegacyLine : public ::testing::Test {
  protected:
-  const poller::SteadyTime now = poller::SteadyTime{} + 1'000'000s;
+  const core::SteadyTime now = core::SteadyTime{} + 1'000'000s;
   const std::chrono::milliseconds max_age = 60s;
 
-  static poller::SnapshotPtr member(std::string name, poller::SteadyTime at,
-                                    bool with_power = true) {
-    std::vector<poller::FieldSample> fields = {
+  static model::SnapshotPtr member(std::string name, core::SteadyTime at, bool with_power = true) {
+    std::vector<model::FieldSample> fields = {
         sample("pv_voltage", 3520, at),
         sample("pv_current", 340, at),
         sample("battery_voltage", 1330, at),
@@ -379,11 +379,10 @@ class InfluxLegacyLine : public ::testing::Test {
         sample("consumed_energy_today", 40, at),
     };
     if (with_power) fields.push_back(sample("pv_power", 12000, at));
-    return std::make_shared<poller::DeviceSnapshot>(
-        snapshot(std::move(name), 1, std::move(fields)));
+    return std::make_shared<model::DeviceSnapshot>(snapshot(std::move(name), 1, std::move(fields)));
   }
 
-  std::optional<Line> legacy(const std::vector<poller::SnapshotPtr>& members) const {
+  std::optional<Line> legacy(const std::vector<model::SnapshotPtr>& members) const {
     auto text = legacy_line(map(), members, now, max_age, "solar", InfluxPrecision::Nanoseconds);
     if (text.empty()) return std::nullopt;
     auto lines = parse_lines(text);
@@ -412,10 +411,10 @@ TEST_F(InfluxLegacyLine, FirstDeviceValuesAndSumsWithSocAsFraction) {
 
 TEST_F(InfluxLegacyLine, SumsAreExactHundredthsWithoutBinaryNoise) {
   // 0.10 W + 0.20 W as doubles is 0.30000000000000004; the old point gets 0.3.
-  auto a = std::make_shared<poller::DeviceSnapshot>(
+  auto a = std::make_shared<model::DeviceSnapshot>(
       snapshot("a", 1, {sample("load_power", 10, now), sample("pv_voltage", 3520, now)}));
   auto b =
-      std::make_shared<poller::DeviceSnapshot>(snapshot("b", 2, {sample("load_power", 20, now)}));
+      std::make_shared<model::DeviceSnapshot>(snapshot("b", 2, {sample("load_power", 20, now)}));
   auto line = legacy({a, b});
   ASSERT_TRUE(line.has_value());
   EXPECT_EQ(line->fields.at("DCwatt"), "0.3");

@@ -10,27 +10,27 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "app/snapshot_builder.hpp"
 #include "sinks/fake_influx.hpp"
+#include "snapshot_builder.hpp"
 #include "temp_dir.hpp"
 
 namespace tracermon::sinks {
 namespace {
 
 using namespace std::chrono_literals;
-using app::test::map;
-using app::test::sample;
-using test::Answer;
-using test::FakeInflux;
-using test::k_give_up;
+using sinks::test::Answer;
+using sinks::test::FakeInflux;
+using sinks::test::k_give_up;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using tracermon::test::map;
+using tracermon::test::sample;
 
-constexpr poller::WallTime k_base{std::chrono::seconds(1'700'000'000)};
+constexpr core::WallTime k_base{std::chrono::seconds(1'700'000'000)};
 
 // One realtime line per snapshot, told apart by its time (seconds after k_base).
-poller::DeviceSnapshot cycle(const std::string& device, int second) {
-  auto s = app::test::snapshot(device, 1, {sample("pv_voltage", 1380 + second)});
+model::DeviceSnapshot cycle(const std::string& device, int second) {
+  auto s = tracermon::test::snapshot(device, 1, {sample("pv_voltage", 1380 + second)});
   s.time = k_base + std::chrono::seconds(second);
   return s;
 }
@@ -75,18 +75,18 @@ TEST(InfluxSink, LinesOfEveryKindArrive) {
   auto snapshot = cycle("east", 1);
   snapshot.site = "roof";
   sink.write(snapshot);
-  poller::DeviceStatus status;
-  status.health = poller::Health::Online;
+  model::DeviceStatus status;
+  status.health = model::Health::Online;
   status.counters.requests = 5;
   sink.write_comm(status, snapshot);
-  poller::SiteTotals totals;
+  model::SiteTotals totals;
   totals.site = "roof";
   totals.time = snapshot.time;
   totals.values = {{"pv_power", 120.0}};
   sink.write_site(totals);
-  auto member = std::make_shared<poller::DeviceSnapshot>(snapshot);
-  std::vector<poller::SnapshotPtr> members = {member};
-  sink.write_legacy(members, poller::SteadyTime{}, 60s);
+  auto member = std::make_shared<model::DeviceSnapshot>(snapshot);
+  std::vector<model::SnapshotPtr> members = {member};
+  sink.write_legacy(members, core::SteadyTime{}, 60s);
 
   ASSERT_TRUE(server.wait_for(lines_arrived(4)));
   auto lines = server.accepted_lines();
@@ -110,8 +110,8 @@ TEST(InfluxSink, LegacyIsOffUnlessAskedFor) {
   FakeInflux server;
   InfluxSink sink(map(), options_for(server.url()), nullptr);
   auto snapshot = cycle("east", 1);
-  std::vector<poller::SnapshotPtr> members = {std::make_shared<poller::DeviceSnapshot>(snapshot)};
-  sink.write_legacy(members, poller::SteadyTime{}, 60s);
+  std::vector<model::SnapshotPtr> members = {std::make_shared<model::DeviceSnapshot>(snapshot)};
+  sink.write_legacy(members, core::SteadyTime{}, 60s);
   sink.write(snapshot);  // queued after the legacy point would have been
   ASSERT_TRUE(server.wait_for(lines_arrived(1)));
   sink.stop();

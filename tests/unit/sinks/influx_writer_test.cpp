@@ -16,8 +16,8 @@
 namespace tracermon::sinks {
 namespace {
 
-using test::Answer;
-using test::FakeInflux;
+using sinks::test::Answer;
+using sinks::test::FakeInflux;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;

@@ -7,42 +7,42 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "app/snapshot_builder.hpp"
 #include "sinks/ha_discovery.hpp"
+#include "snapshot_builder.hpp"
 
 namespace tracermon::sinks {
 namespace {
 
-using app::test::id_of;
-using app::test::map;
-using app::test::sample;
-using app::test::snapshot;
 using nlohmann::json;
+using tracermon::test::id_of;
+using tracermon::test::map;
+using tracermon::test::sample;
+using tracermon::test::snapshot;
 using namespace std::chrono_literals;
 
-constexpr poller::PollIntervals k_intervals{5s, 60s, 3600s, 8};
+constexpr model::PollIntervals k_intervals{5s, 60s, 3600s, 8};
 // A steady time far from zero, so that "older than three intervals" is representable.
-constexpr poller::SteadyTime k_now = poller::SteadyTime{} + 24h;
+constexpr core::SteadyTime k_now = core::SteadyTime{} + 24h;
 
 // Every fast and slow field a Tracer answers, read at `read_at`, raw value 1 (valid for all).
-poller::DeviceSnapshot full_snapshot(poller::SteadyTime read_at) {
-  std::vector<poller::FieldSample> fields;
+model::DeviceSnapshot full_snapshot(core::SteadyTime read_at) {
+  std::vector<model::FieldSample> fields;
   for (const auto& field : map().fields()) {
     if (has_entity(field)) fields.push_back(sample(field.name, 1, read_at));
   }
   auto s = snapshot("east", 1, std::move(fields));
-  s.time = poller::WallTime{} + (read_at - poller::SteadyTime{});
+  s.time = core::WallTime{} + (read_at - core::SteadyTime{});
   return s;
 }
 
-json state_of(const poller::DeviceSnapshot& s) {
+json state_of(const model::DeviceSnapshot& s) {
   return json::parse(device_state_message(map(), s, k_intervals, k_now));
 }
 
 TEST(MqttState, EveryDiscoveredEntityFindsItsKeyInTheState) {
   auto s = full_snapshot(k_now);
   auto state = state_of(s);
-  poller::DeviceStatus status;
+  model::DeviceStatus status;
   status.name = "east";
   auto discovery = device_discovery(map(), status, entity_fields(map(), s), {});
   ASSERT_FALSE(discovery.empty());
@@ -90,7 +90,7 @@ TEST(MqttState, TimeIsTheNewestFreshRead) {
       {sample("pv_voltage", 1852, k_now - 16s), sample("battery_voltage", 1380, k_now - 2s)});
   auto state = state_of(s);
   auto expected_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>((k_now - 2s) - poller::SteadyTime{})
+      std::chrono::duration_cast<std::chrono::milliseconds>((k_now - 2s) - core::SteadyTime{})
           .count();
   EXPECT_EQ(state.at("time_ms").get<std::int64_t>(), expected_ms);
   EXPECT_EQ(state.at("time"), "1970-01-01T23:59:58.000Z");
@@ -136,13 +136,13 @@ TEST(MqttState, RatedDataAndSettingsStayOut) {
 }
 
 TEST(MqttState, SiteHasEveryKeyWithNullForWhatWasLeftOut) {
-  poller::SiteTotals totals;
+  model::SiteTotals totals;
   totals.site = "cabin";
   totals.missing_members = {"west"};
-  totals.time = poller::WallTime{} + 1000s;
+  totals.time = core::WallTime{} + 1000s;
   totals.values = {{"battery_voltage", 26.4}, {"battery_soc", 80}, {"pv_power", 707.0899999}};
   auto state = json::parse(site_state_message(totals));
-  for (const auto& field : poller::site_fields())
+  for (const auto& field : model::site_fields())
     EXPECT_TRUE(state.contains(std::string(field.name))) << field.name;
   EXPECT_DOUBLE_EQ(state.at("pv_power").get<double>(), 707.09);
   EXPECT_TRUE(state.at("load_power").is_null());

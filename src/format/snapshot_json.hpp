@@ -4,16 +4,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "poller/poll_schedule.hpp"
-#include "poller/snapshot.hpp"
+#include "model/poll_intervals.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
-namespace tracermon::app {
+namespace tracermon::format {
 
 // {"device","bus","site","id","health","time","fields":{name:{value,unit,time,time_ms,
 //  max_age_s,raw}},"status":{...},"missing":{name:reason}}
 nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
-                                     const poller::DeviceSnapshot& snapshot,
-                                     const poller::PollIntervals& intervals);
+                                     const model::DeviceSnapshot& snapshot,
+                                     const model::PollIntervals& intervals);
 
-}  // namespace tracermon::app
+}  // namespace tracermon::format

@@ -1,4 +1,4 @@
-#include "app/live_state.hpp"
+#include "sinks/live_state.hpp"
 
 #include <chrono>
 #include <string>
@@ -8,18 +8,18 @@
 
 #include "snapshot_builder.hpp"
 
-namespace tracermon::app {
+namespace tracermon::sinks {
 namespace {
 
 using namespace std::chrono_literals;
-using test::id_of;
-using test::sample;
-using test::snapshot;
+using tracermon::test::id_of;
+using tracermon::test::sample;
+using tracermon::test::snapshot;
 
-const poller::SteadyTime k_t1 = poller::SteadyTime{} + 1000s;
-const poller::SteadyTime k_t2 = k_t1 + 5s;
+const core::SteadyTime k_t1 = core::SteadyTime{} + 1000s;
+const core::SteadyTime k_t2 = k_t1 + 5s;
 
-std::vector<std::string> names(const std::vector<poller::SnapshotPtr>& devices) {
+std::vector<std::string> names(const std::vector<model::SnapshotPtr>& devices) {
   std::vector<std::string> out;
   for (const auto& d : devices)
     out.push_back(d->device);
@@ -30,7 +30,7 @@ TEST(LiveState, FirstCycleIsTheView) {
   LiveState live;
   auto view = live.merge(snapshot("roof", 1, {sample("battery_voltage", 1380, k_t1)}));
   ASSERT_NE(view, nullptr);
-  EXPECT_EQ(view->value(test::map(), "battery_voltage"), 13.8);
+  EXPECT_EQ(view->value(tracermon::test::map(), "battery_voltage"), 13.8);
   EXPECT_EQ(live.device("roof"), view);
   EXPECT_EQ(live.device("garage"), nullptr);
 }
@@ -73,8 +73,8 @@ TEST(LiveState, AFailedReadNeverErasesNorRefreshesAValue) {
   live.merge(snapshot("roof", 1,
                       {sample("battery_voltage", 1380, k_t1), sample("pv_voltage", 1852, k_t1)}));
   auto failed = snapshot("roof", 1, {sample("pv_voltage", 1900, k_t2)});
-  failed.health = poller::Health::Degraded;
-  failed.missing.push_back({id_of("battery_voltage"), poller::Missing::ReadFailed, "timeout"});
+  failed.health = model::Health::Degraded;
+  failed.missing.push_back({id_of("battery_voltage"), model::Missing::ReadFailed, "timeout"});
   auto view = live.merge(failed);
 
   const auto* voltage = view->find(id_of("battery_voltage"));
@@ -83,7 +83,7 @@ TEST(LiveState, AFailedReadNeverErasesNorRefreshesAValue) {
   EXPECT_EQ(voltage->read_at, k_t1);  // still the old time: a reader can tell it is stale
   EXPECT_EQ(view->find(id_of("pv_voltage"))->raw, 1900);
   // The cycle's own facts are the newest ones.
-  EXPECT_EQ(view->health, poller::Health::Degraded);
+  EXPECT_EQ(view->health, model::Health::Degraded);
   ASSERT_EQ(view->missing.size(), 1u);
   EXPECT_EQ(view->missing[0].id, id_of("battery_voltage"));
 }
@@ -92,9 +92,9 @@ TEST(LiveState, AnEmptyCycleKeepsEverything) {
   LiveState live;
   live.merge(snapshot("roof", 1, {sample("battery_voltage", 1380, k_t1)}));
   auto silent = snapshot("roof", 1, {});
-  silent.health = poller::Health::Offline;
+  silent.health = model::Health::Offline;
   auto view = live.merge(silent);
-  EXPECT_EQ(view->health, poller::Health::Offline);
+  EXPECT_EQ(view->health, model::Health::Offline);
   ASSERT_NE(view->find(id_of("battery_voltage")), nullptr);
   EXPECT_EQ(view->find(id_of("battery_voltage"))->raw, 1380);
 }
@@ -134,4 +134,4 @@ TEST(LiveState, SitesKeepTheLatestTotals) {
 }
 
 }  // namespace
-}  // namespace tracermon::app
+}  // namespace tracermon::sinks

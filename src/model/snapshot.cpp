@@ -1,10 +1,8 @@
-#include "poller/snapshot.hpp"
+#include "model/snapshot.hpp"
 
 #include <algorithm>
 
-#include "protocol/decode.hpp"
-
-namespace tracermon::poller {
+namespace tracermon::model {
 
 const char* to_string(Health health) {
   switch (health) {
@@ -32,19 +30,6 @@ const char* to_string(Missing why) {
   return "read_failed";
 }
 
-FieldSample make_sample(const protocol::Field& field, const device::FieldValue& value,
-                        WallTime wall) {
-  FieldSample sample;
-  sample.id = value.id;
-  sample.word_count = static_cast<std::uint8_t>(std::min<std::size_t>(value.words.size(), 2));
-  std::copy_n(value.words.begin(), sample.word_count, sample.words.begin());
-  sample.raw = value.raw;
-  sample.value = protocol::scaled_value(field, value.raw);
-  sample.read_at = value.read_at;
-  sample.wall_time = wall;
-  return sample;
-}
-
 void sort_by_field(std::vector<FieldSample>& fields) {
   std::sort(fields.begin(), fields.end(),
             [](const FieldSample& a, const FieldSample& b) { return a.id < b.id; });
@@ -65,4 +50,4 @@ std::optional<double> DeviceSnapshot::value(const protocol::RegisterMap& map,
   return sample->value;
 }
 
-}  // namespace tracermon::poller
+}  // namespace tracermon::model

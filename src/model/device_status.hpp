@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "poller/snapshot.hpp"
-#include "transport/modbus_client.hpp"
+#include "model/snapshot.hpp"
+#include "protocol/device_identity.hpp"
 
-namespace tracermon::poller {
+namespace tracermon::model {
 
 struct DeviceCounters {
   std::uint64_t cycles = 0;         // poll cycles tried
@@ -40,7 +40,7 @@ struct DeviceStatus {
   std::string site;
   std::uint8_t unit = 0;
   std::string model;  // configured, else from Read Device Identification
-  transport::DeviceIdentity identity;
+  protocol::DeviceIdentity identity;
   Health health = Health::Unknown;
   std::string last_error;
   WallTime last_error_time{};
@@ -58,4 +58,4 @@ struct BusStatus {
   std::vector<DeviceStatus> devices;
 };
 
-}  // namespace tracermon::poller
+}  // namespace tracermon::model

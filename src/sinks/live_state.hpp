@@ -10,28 +10,28 @@
 
 #include <nlohmann/json.hpp>
 
-#include "poller/snapshot.hpp"
+#include "model/snapshot.hpp"
 
-namespace tracermon::app {
+namespace tracermon::sinks {
 
 class LiveState {
  public:
   // Merges a cycle's snapshot into the device's latest view and returns that view: fields not
   // read this cycle keep their older value and older read time; a failed read never erases
   // nor refreshes a value.
-  poller::SnapshotPtr merge(const poller::DeviceSnapshot& cycle);
+  model::SnapshotPtr merge(const model::DeviceSnapshot& cycle);
 
   void set_site(const std::string& site, nlohmann::ordered_json totals);
 
-  [[nodiscard]] std::vector<poller::SnapshotPtr> devices() const;  // in first-seen order
-  [[nodiscard]] poller::SnapshotPtr device(const std::string& name) const;
+  [[nodiscard]] std::vector<model::SnapshotPtr> devices() const;  // in first-seen order
+  [[nodiscard]] model::SnapshotPtr device(const std::string& name) const;
   [[nodiscard]] std::map<std::string, nlohmann::ordered_json> sites() const;
 
  private:
   mutable std::mutex m_mutex;
   std::vector<std::string> m_order;
-  std::map<std::string, poller::SnapshotPtr> m_devices;
+  std::map<std::string, model::SnapshotPtr> m_devices;
   std::map<std::string, nlohmann::ordered_json> m_sites;
 };
 
-}  // namespace tracermon::app
+}  // namespace tracermon::sinks

@@ -1,11 +1,11 @@
-#include "app/live_state.hpp"
+#include "sinks/live_state.hpp"
 
 #include <algorithm>
 
-namespace tracermon::app {
+namespace tracermon::sinks {
 
-using poller::DeviceSnapshot;
-using poller::SnapshotPtr;
+using model::DeviceSnapshot;
+using model::SnapshotPtr;
 
 SnapshotPtr LiveState::merge(const DeviceSnapshot& cycle) {
   std::lock_guard lock(m_mutex);
@@ -55,4 +55,4 @@ std::map<std::string, nlohmann::ordered_json> LiveState::sites() const {
   return m_sites;
 }
 
-}  // namespace tracermon::app
+}  // namespace tracermon::sinks

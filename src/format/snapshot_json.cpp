@@ -1,23 +1,23 @@
-#include "app/snapshot_json.hpp"
+#include "format/snapshot_json.hpp"
 
 #include <fmt/format.h>
 
-#include "app/cli_common.hpp"
+#include "core/wall_time.hpp"
 #include "protocol/decode.hpp"
 
-namespace tracermon::app {
+namespace tracermon::format {
 
 nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
-                                     const poller::DeviceSnapshot& snapshot,
-                                     const poller::PollIntervals& intervals) {
+                                     const model::DeviceSnapshot& snapshot,
+                                     const model::PollIntervals& intervals) {
   nlohmann::ordered_json out;
   out["device"] = snapshot.device;
   out["bus"] = snapshot.bus;
   out["site"] = snapshot.site;
   out["id"] = snapshot.unit;
-  out["health"] = poller::to_string(snapshot.health);
-  out["time"] = rfc3339(snapshot.time);
-  out["time_ms"] = epoch_ms(snapshot.time);
+  out["health"] = model::to_string(snapshot.health);
+  out["time"] = core::rfc3339(snapshot.time);
+  out["time_ms"] = core::epoch_ms(snapshot.time);
   out["clock_trusted"] = snapshot.clock_trusted;
   auto fields = nlohmann::ordered_json::object();
   auto status = nlohmann::ordered_json::object();
@@ -31,9 +31,9 @@ nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
       entry["value"] = sample.value;
     }
     entry["unit"] = field.unit;
-    entry["time"] = rfc3339(sample.wall_time);
-    entry["time_ms"] = epoch_ms(sample.wall_time);
-    entry["max_age_s"] = std::chrono::duration<double>(poller::max_age(field, intervals)).count();
+    entry["time"] = core::rfc3339(sample.wall_time);
+    entry["time_ms"] = core::epoch_ms(sample.wall_time);
+    entry["max_age_s"] = std::chrono::duration<double>(model::max_age(field, intervals)).count();
     if (field.type == protocol::ValueType::Enum || field.type == protocol::ValueType::Bitfield) {
       entry["text"] = protocol::describe_value(map, field, sample.raw);
     }
@@ -56,10 +56,10 @@ nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
   out["status"] = std::move(status);
   auto missing = nlohmann::ordered_json::object();
   for (const auto& m : snapshot.missing) {
-    missing[map.field(m.id).name] = fmt::format("{}: {}", poller::to_string(m.why), m.detail);
+    missing[map.field(m.id).name] = fmt::format("{}: {}", model::to_string(m.why), m.detail);
   }
   out["missing"] = std::move(missing);
   return out;
 }
 
-}  // namespace tracermon::app
+}  // namespace tracermon::format

@@ -1,7 +1,8 @@
 #pragma once
 // What one poll of one device produced: an immutable value handed from the bus worker to the
-// store, the sinks and the readers. Only fields that were read and passed validation carry a
-// value; a field whose read failed or was rejected is absent (listed, never made up).
+// store, the sinks and the readers (the data model: nothing here knows the bus). Only fields that
+// were read and passed validation carry a value; a field whose read failed or was rejected is
+// absent (listed, never made up).
 
 #include <array>
 #include <chrono>
@@ -12,13 +13,13 @@
 #include <string_view>
 #include <vector>
 
-#include "device/field_reader.hpp"
+#include "core/wall_time.hpp"
 #include "protocol/register_map.hpp"
 
-namespace tracermon::poller {
+namespace tracermon::model {
 
-using SteadyTime = std::chrono::steady_clock::time_point;
-using WallTime = std::chrono::system_clock::time_point;
+using core::SteadyTime;
+using core::WallTime;
 
 // One field's value as read: the raw words, the integer they mean and the scaled value.
 struct FieldSample {
@@ -74,10 +75,7 @@ struct DeviceSnapshot {
 
 using SnapshotPtr = std::shared_ptr<const DeviceSnapshot>;
 
-// A value as read, with its raw words and scaled value, filed at `wall` (the cycle's time).
-FieldSample make_sample(const protocol::Field& field, const device::FieldValue& value,
-                        WallTime wall);
 // Orders `fields` by field id, as DeviceSnapshot::find expects.
 void sort_by_field(std::vector<FieldSample>& fields);
 
-}  // namespace tracermon::poller
+}  // namespace tracermon::model

@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include "poller/snapshot.hpp"
+#include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
-namespace tracermon::app::test {
+namespace tracermon::test {
 
 inline const protocol::RegisterMap& map() {
   return protocol::RegisterMap::builtin();
@@ -30,10 +30,10 @@ inline protocol::FieldId id_of(std::string_view name) {
   return field(name).id;
 }
 
-inline poller::FieldSample sample(std::string_view name, std::int64_t raw,
-                                  poller::SteadyTime read_at = {}) {
+inline model::FieldSample sample(std::string_view name, std::int64_t raw,
+                                 core::SteadyTime read_at = {}) {
   const auto& f = field(name);
-  poller::FieldSample s;
+  model::FieldSample s;
   s.id = f.id;
   s.raw = raw;
   s.words[0] = static_cast<std::uint16_t>(raw & 0xFFFF);
@@ -41,21 +41,21 @@ inline poller::FieldSample sample(std::string_view name, std::int64_t raw,
   s.word_count = static_cast<std::uint8_t>(f.width());
   s.value = static_cast<double>(raw) / static_cast<double>(f.scale);
   s.read_at = read_at;
-  s.wall_time = poller::WallTime{} + (read_at - poller::SteadyTime{});
+  s.wall_time = core::WallTime{} + (read_at - core::SteadyTime{});
   return s;
 }
 
 // A snapshot of `device`, its fields in map order as the bus worker hands them over.
-inline poller::DeviceSnapshot snapshot(std::string device, std::uint8_t unit,
-                                       std::vector<poller::FieldSample> fields) {
-  poller::DeviceSnapshot s;
+inline model::DeviceSnapshot snapshot(std::string device, std::uint8_t unit,
+                                      std::vector<model::FieldSample> fields) {
+  model::DeviceSnapshot s;
   s.device = std::move(device);
   s.bus = "bus1";
   s.unit = unit;
-  s.health = poller::Health::Online;
+  s.health = model::Health::Online;
   std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   s.fields = std::move(fields);
   return s;
 }
 
-}  // namespace tracermon::app::test
+}  // namespace tracermon::test
