@@ -15,7 +15,7 @@
 
 #include "app/cli_common.hpp"
 #include "core/atomic_file.hpp"
-#include "format/snapshot_json.hpp"
+#include "format/site_json.hpp"
 #include "poller/site_totals.hpp"
 
 namespace tracermon::app {
@@ -86,20 +86,6 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
                       m_store->last_error());
     }
   }
-  if (!m_config.files.json_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(m_config.files.json_dir, ec);
-    if (ec) {
-      throw std::runtime_error(fmt::format("files.json_dir {}: cannot create it: {}",
-                                           m_config.files.json_dir.string(), ec.message()));
-    }
-    m_state_files = std::make_unique<sinks::StateFileSink>(m_map, m_config.files.json_dir,
-                                                           m_config.poll.intervals());
-  }
-  if (!m_config.files.filesnap.empty()) {
-    m_filesnap = std::make_unique<sinks::FilesnapSink>(m_map, m_config.files.filesnap);
-  }
-
   std::map<std::string, Site> sites;
   for (const auto& bus : m_config.buses) {
     for (const auto& device : bus.devices) {
@@ -109,15 +95,15 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
       }
     }
   }
-  // Until a closed store opens, energy is not counted: a fresh ledger would later overwrite
-  // the saved one. The counters are totals, so the energy of the wait is counted then.
-  if (!m_store || m_store->is_open()) restore_ledgers();
   for (auto& [name, site] : sites)
     m_sites.push_back(std::move(site));
   for (const auto& site : m_sites)
     m_site_of_last_member[site.members.back()] = &site;
+  build_sinks();
+  // Until a closed store opens, energy is not counted: a fresh ledger would later overwrite
+  // the saved one. The counters are totals, so the energy of the wait is counted then.
+  if (m_energy && m_store->is_open()) m_energy->restore();
   if (demo_history_days > 0) fill_demo_history(demo_history_days);
-  open_outputs();
 
   for (const auto& bus : m_config.buses) {
     m_workers.push_back(std::make_unique<poller::BusWorker>(
@@ -143,7 +129,7 @@ void Daemon::start() {
     m_http = std::make_unique<web::HttpServer>(std::move(view));
     m_http->start(m_config.http.host, m_config.http.port);
   }
-  if (m_mqtt) m_mqtt->start();
+  m_sinks.start();
   for (auto& worker : m_workers)
     worker->start();
   write_runtime_file();
@@ -158,14 +144,14 @@ void Daemon::stop() {
     worker->stop();
   // What the workers delivered is made safe first, before anything that talks to the network
   // is stopped: systemd's SIGKILL after TimeoutStopSec must not cost samples or energy.
+  m_sinks.drain();
   save_energy();
   if (m_store) {
     auto committed = m_store->commit();
     if (!committed) spdlog::error("store: final commit failed: {}", committed.error().message);
   }
   // After the workers: nothing is offered any more; what is undelivered goes to the outboxes.
-  if (m_mqtt) m_mqtt->stop();
-  if (m_influx) m_influx->stop();
+  m_sinks.stop();
   if (m_http) m_http->stop();  // never waits for a client: their sockets are shut down
 }
 
@@ -226,6 +212,15 @@ nlohmann::ordered_json Daemon::daemon_status() const {
                        {"retry_in_s", std::chrono::duration<double>(c.retry_delay).count()}});
   }
   out["outputs"] = std::move(outputs);
+  auto sinks = nlohmann::ordered_json::array();
+  for (const auto& sink : m_sinks.counters()) {
+    sinks.push_back({{"name", sink.name},
+                     {"delivered", sink.delivered},
+                     {"failed", sink.failed},
+                     {"dropped", sink.dropped},
+                     {"queued", sink.queued}});
+  }
+  out["sinks"] = std::move(sinks);
   if (m_store) {
     out["store"] = {{"path", m_config.store.path.string()},
                     {"open", m_store->is_open()},
@@ -240,60 +235,15 @@ nlohmann::ordered_json Daemon::daemon_status() const {
 
 void Daemon::on_snapshot(const SnapshotPtr& cycle) {
   auto latest = m_live.merge(*cycle);
-  publish(cycle, latest);
-  // The dashboard's live view: the same object as the device's entry in /api/v1/latest.
-  if (m_http && m_http->has_event_streams()) {
-    m_http->publish(
-        {"device", format::snapshot_json(m_map, *latest, m_config.poll.intervals()).dump()});
-  }
-  if (m_state_files) m_state_files->write(*latest);
-  if (m_filesnap) m_filesnap->write(*cycle);
-  // Before the host clock is known good (a Pi without RTC before NTP), values are shown live
-  // but not filed: they would land under a wrong date.
-  if (cycle->clock_trusted) {
-    if (m_store && !cycle->fields.empty()) {
-      store::Record record{cycle->device, epoch_ms(cycle->time), {}};
-      record.values.reserve(cycle->fields.size());
-      for (const auto& sample : cycle->fields) {
-        record.values.push_back({m_map.field(sample.id).name, sample.value});
-      }
-      m_store->add(std::move(record));
-    }
-    observe_energy(*cycle);
-  }
+  std::optional<model::DeviceStatus> status;
+  if (m_wants_status) status = device_status(*cycle);
+  m_sinks.cycle({cycle, latest, std::move(status), &m_live});
   if (auto it = m_site_of_last_member.find(cycle->device); it != m_site_of_last_member.end()) {
-    update_site(*it->second);
+    m_sinks.site(update_site(*it->second));
   }
 }
 
-void Daemon::observe_energy(const model::DeviceSnapshot& cycle) {
-  const auto* generated = m_map.find("generated_energy_total");
-  const auto* consumed = m_map.find("consumed_energy_total");
-  auto g = cycle.value(m_map, "generated_energy_total");
-  auto c = cycle.value(m_map, "consumed_energy_total");
-  if (!g && !c) return;
-  bool reset = false;
-  for (auto id : cycle.counter_resets)
-    reset = reset || id == generated->id || id == consumed->id;
-  std::lock_guard lock(m_energy_mutex);
-  auto it = m_ledgers.find(cycle.device);
-  if (it == m_ledgers.end()) return;
-  auto observation = it->second.observe(cycle.time, g, c, reset);
-  if (observation.clock_went_back) {
-    spdlog::warn("{}: host clock is behind the last energy reading; filing under {}", cycle.device,
-                 observation.day);
-  }
-  using poller::CounterEvent;
-  for (auto [event, name] : {std::pair{observation.generated, "generated"},
-                             std::pair{observation.consumed, "consumed"}}) {
-    if (event == CounterEvent::Jump || event == CounterEvent::Reset) {
-      spdlog::warn("{}: {} energy total {}; accounting re-baselined", cycle.device, name,
-                   event == CounterEvent::Jump ? "jumped implausibly" : "restarted");
-    }
-  }
-}
-
-void Daemon::update_site(const Site& site) {
+model::SiteTotals Daemon::update_site(const Site& site) {
   std::vector<SnapshotPtr> members;
   for (const auto& name : site.members) {
     auto snapshot = m_live.device(name);
@@ -306,96 +256,18 @@ void Daemon::update_site(const Site& site) {
   }
   auto totals =
       poller::compute_site_totals(m_map, site.name, members, steady_clock::now(), site_max_age());
-  bool trusted = totals.time >= poller::ClockWatch::trust_floor();
-  if (m_mqtt) m_mqtt->publish_site(totals);
-  if (m_influx && trusted && !totals.values.empty()) m_influx->write_site(totals);
-  nlohmann::ordered_json json{{"site", totals.site},
-                              {"complete", totals.complete},
-                              {"members", totals.members},
-                              {"missing_members", totals.missing_members},
-                              {"left_out", totals.left_out},
-                              {"time", rfc3339(totals.time)},
-                              {"time_ms", epoch_ms(totals.time)}};
-  auto values = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : totals.values) {
-    // Sums of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
-    values[name] = {{"value", std::round(value * 100) / 100},
-                    {"unit", model::site_field_unit(name).value_or("")}};
-  }
-  json["values"] = std::move(values);
-  if (m_http && m_http->has_event_streams()) m_http->publish({"site", json.dump()});
-  m_live.set_site(site.name, std::move(json));
-  if (m_store && !totals.values.empty() && trusted) {
-    store::Record record{site.name, epoch_ms(totals.time), {}};
-    for (const auto& [name, value] : totals.values)
-      record.values.push_back({name, value});
-    m_store->add(std::move(record));
-  }
-}
-
-void Daemon::restore_ledgers() {
-  std::lock_guard lock(m_energy_mutex);
-  for (const auto& bus : m_config.buses) {
-    for (const auto& device : bus.devices) {
-      poller::EnergyLedger ledger(device.name);
-      if (m_store) {
-        if (auto saved = m_store->get_state("ledger:" + device.name)) {
-          auto restored = poller::EnergyLedger::from_json(*saved);
-          if (restored) {
-            ledger = std::move(restored.value());
-          } else {
-            spdlog::warn("{}: saved energy accounting unreadable ({}); starting afresh",
-                         device.name, restored.error().message);
-          }
-        }
-      }
-      m_ledgers.insert_or_assign(device.name, std::move(ledger));
-    }
-  }
+  totals.clock_trusted = totals.time >= poller::ClockWatch::trust_floor();
+  m_live.set_site(site.name, format::site_json(totals));
+  return totals;
 }
 
 void Daemon::save_energy() {
-  if (!m_store || !m_store->is_open()) return;
-  std::lock_guard lock(m_energy_mutex);
-  std::vector<store::EnergyRow> rows;
-  std::set<std::pair<poller::PeriodKind, std::string>> touched;
-  for (auto& [name, ledger] : m_ledgers) {
-    auto dirty = ledger.dirty();
-    if (dirty.empty()) continue;
-    for (const auto& period : dirty) {
-      rows.push_back({name, period.period, period.generated_kwh, period.consumed_kwh});
-      touched.insert({period.kind, period.period});
-    }
-    auto saved = m_store->put_state("ledger:" + name, ledger.to_json());
-    if (!saved) {
-      log_store_error("energy", "cannot save energy accounting", saved.error().message);
-      return;
-    }
+  if (m_energy == nullptr) return;
+  if (auto error = m_energy->save()) {
+    log_store_error("energy", "cannot save energy accounting", *error);
+  } else if (m_store_log.clear("energy")) {
+    spdlog::info("store: energy accounting saved again");
   }
-  // A site's energy is the sum of its members' host-side accounting, so a member's counter
-  // reset never shows as a negative site day.
-  for (const auto& site : m_sites) {
-    for (const auto& [kind, period] : touched) {
-      double generated = 0;
-      double consumed = 0;
-      for (const auto& member : site.members) {
-        if (auto p = m_ledgers.at(member).period(kind, period)) {
-          generated += p->generated_kwh;
-          consumed += p->consumed_kwh;
-        }
-      }
-      rows.push_back({site.name, period, generated, consumed});
-    }
-  }
-  if (rows.empty()) return;
-  auto saved = m_store->put_energy(rows);
-  if (!saved) {
-    log_store_error("energy", "cannot save energy accounting", saved.error().message);
-    return;
-  }
-  for (auto& [name, ledger] : m_ledgers)
-    ledger.mark_saved();
-  if (m_store_log.clear("energy")) spdlog::info("store: energy accounting saved again");
 }
 
 void Daemon::log_store_error(const std::string& key, std::string_view what,
@@ -419,7 +291,7 @@ void Daemon::tick() {
       spdlog::info("store: {} is open{}", m_config.store.path.string(),
                    committed ? fmt::format("; {} records kept in memory filed", buffered) : "");
       (void)m_store_log.clear("commit");  // said; a failure of the first commit is news
-      restore_ledgers();
+      if (m_energy) m_energy->restore();
     }
     if (!committed) {
       log_store_error(

@@ -1,6 +1,7 @@
 #pragma once
-// `tracermon run`: the long-running service. It wires the layers together (bus workers ->
-// snapshots -> live state, files, store, energy ledger, site totals -> HTTP) and owns their
+// `tracermon run`: the long-running service. Bus workers produce snapshots; the daemon merges
+// each into the live state, computes site totals and hands both to its sinks (store, energy,
+// files, MQTT, InfluxDB, live events: daemon_sinks.cpp), then serves HTTP. It owns their
 // lifetimes. Start-up problems throw; once running, failures are reported and recovered.
 
 #include <filesystem>
@@ -17,12 +18,15 @@
 #include "core/unique_fd.hpp"
 #include "poller/bus_worker.hpp"
 #include "poller/clock_watch.hpp"
-#include "poller/energy_ledger.hpp"
+#include "sinks/energy_sink.hpp"
 #include "sinks/filesnap_sink.hpp"
 #include "sinks/influx_sink.hpp"
+#include "sinks/live_events_sink.hpp"
 #include "sinks/live_state.hpp"
 #include "sinks/mqtt_sink.hpp"
+#include "sinks/sink_fanout.hpp"
 #include "sinks/state_file_sink.hpp"
+#include "sinks/store_sink.hpp"
 #include "store/snapshot_store.hpp"
 #include "web/http_server.hpp"
 
@@ -37,6 +41,9 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
+  // Before start(): one more consumer of every cycle and site total, after the configured ones
+  // (tests; later features such as alerts get a row in the sink table instead).
+  void add_sink(std::unique_ptr<sinks::Sink> sink) { m_sinks.add(std::move(sink)); }
   void start();
   // Stops polling, saves the energy ledgers and commits the store, then stops the outputs and
   // HTTP (which never waits for a client).
@@ -47,6 +54,9 @@ class Daemon {
   [[nodiscard]] const DaemonConfig& config() const { return m_config; }
   [[nodiscard]] int http_port() const { return m_http ? m_http->port() : 0; }
   [[nodiscard]] std::vector<model::BusStatus> bus_statuses() const;
+  [[nodiscard]] std::vector<sinks::SinkCounters> sink_counters() const {
+    return m_sinks.counters();
+  }
   // Before start(): the counters of a daemon this one replaces (SIGHUP), for the devices both
   // have on the same bus and port, so a reload does not reset them.
   void carry_over(const std::vector<model::BusStatus>& previous);
@@ -57,20 +67,28 @@ class Daemon {
     std::vector<std::string> members;  // device names, in config order
   };
 
+  struct SinkRow {
+    const char* name;
+    std::unique_ptr<sinks::Sink> (Daemon::*make)();  // null when the configuration has it off
+  };
+  static const SinkRow k_sink_table[];  // daemon_sinks.cpp
+
   void on_snapshot(const model::SnapshotPtr& cycle);
-  void open_outputs();  // daemon_outputs.cpp
-  void publish(const model::SnapshotPtr& cycle, const model::SnapshotPtr& latest);
-  void publish_legacy();
+  void build_sinks();
+  std::unique_ptr<sinks::Sink> make_store_sink();
+  std::unique_ptr<sinks::Sink> make_energy_sink();
+  std::unique_ptr<sinks::Sink> make_state_file_sink();
+  std::unique_ptr<sinks::Sink> make_filesnap_sink();
+  std::unique_ptr<sinks::Sink> make_mqtt_sink();
+  std::unique_ptr<sinks::Sink> make_influx_sink();
+  std::unique_ptr<sinks::Sink> make_live_events_sink();
   [[nodiscard]] std::optional<model::DeviceStatus> device_status(
       const model::DeviceSnapshot& cycle) const;
   [[nodiscard]] std::vector<sinks::OutputStatus> output_statuses() const;
   [[nodiscard]] std::chrono::milliseconds site_max_age() const;
   void fill_demo_history(int days);  // demo_history.cpp
-  void update_site(const Site& site);
-  void observe_energy(const model::DeviceSnapshot& cycle);
-  // The ledgers from the store (fresh ones for devices it has none of); until then, while a
-  // closed store has not opened, there are none and energy is not counted.
-  void restore_ledgers();
+  // The site's totals from its members' live views, now; also set as its live view.
+  model::SiteTotals update_site(const Site& site);
   void save_energy();
   void log_store_error(const std::string& key, std::string_view what, const std::string& error);
   void write_runtime_file();
@@ -81,19 +99,15 @@ class Daemon {
   poller::ClockWatch m_clock;
   sinks::LiveState m_live;
   std::unique_ptr<store::SnapshotStore> m_store;
-  std::unique_ptr<sinks::StateFileSink> m_state_files;
-  std::unique_ptr<sinks::FilesnapSink> m_filesnap;
-  std::vector<std::unique_ptr<poller::BusWorker>> m_workers;
-  std::unique_ptr<sinks::MqttSink> m_mqtt;
-  std::unique_ptr<sinks::InfluxSink> m_influx;
-  std::vector<std::string> m_legacy_devices;  // the old `solar` point's devices, first first
   std::unique_ptr<web::HttpServer> m_http;
+  sinks::SinkFanout m_sinks;  // after the store and HTTP: its threads use them until stopped
+  sinks::EnergySink* m_energy = nullptr;  // one of m_sinks, when there is a store
+  bool m_wants_status = false;            // a sink uses the device's counters (MQTT, InfluxDB)
+  std::vector<std::unique_ptr<poller::BusWorker>> m_workers;
   core::UniqueFd m_lock;  // flock on <runtime_dir>/daemon.lock: one daemon per runtime dir
   std::vector<Site> m_sites;
   std::map<std::string, const Site*> m_site_of_last_member;
 
-  std::mutex m_energy_mutex;  // ledgers are fed from every bus worker
-  std::map<std::string, poller::EnergyLedger> m_ledgers;
   std::chrono::steady_clock::time_point m_started;
   bool m_stopped = false;
   std::chrono::steady_clock::time_point m_last_commit;

@@ -53,6 +53,7 @@ void Daemon::fill_demo_history(int days) {
     if (field.readable() && field.poll != protocol::PollClass::Never) fields.push_back(field.id);
   }
   std::size_t values = 0;
+  sinks::StoreSink history(m_map, *m_store);
   for (const auto& bus : m_config.buses) {
     if (bus.port.kind != transport::LinkKind::Simulated) continue;
     auto options = sim::parse_sim_options(bus.port.path);
@@ -74,17 +75,15 @@ void Daemon::fill_demo_history(int days) {
         auto reading = reader.read(device.id, fields, support[i]);
         auto snapshot = snapshot_of(m_map, device, reading, wall);
         if (snapshot->fields.empty()) continue;
-        store::Record record{device.name, epoch_ms(wall), {}};
-        for (const auto& sample : snapshot->fields) {
-          record.values.push_back({m_map.field(sample.id).name, sample.value});
-        }
-        values += record.values.size();
-        m_store->add(std::move(record));
-        observe_energy(*snapshot);
+        values += snapshot->fields.size();
+        // The past goes straight to the store and the energy accounting, not through the
+        // sinks: they start with the live cycles.
+        history.on_cycle({snapshot, snapshot, std::nullopt, nullptr});
+        if (m_energy) m_energy->observe(*snapshot);
         m_live.merge(*snapshot);
       }
       for (const auto& site : m_sites)
-        update_site(site);
+        history.on_site(update_site(site));
       if (step % 720 == 0) {
         if (auto committed = m_store->commit(); !committed) {
           throw std::runtime_error("demo history: " + committed.error().message);

@@ -21,6 +21,8 @@ struct SiteTotals {
   std::vector<std::string> left_out;         // site fields not computed because of them
   bool complete = false;                     // every site field computed from every member
   core::WallTime time{};                     // newest wall time of the samples used
+  // False while the host clock is not known good: shown live, never filed (see ClockWatch).
+  bool clock_trusted = true;
   std::vector<std::pair<std::string, double>> values;  // in site_fields() order; units there
 };
 

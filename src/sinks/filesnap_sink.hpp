@@ -8,13 +8,17 @@
 #include "core/log_limiter.hpp"
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
+#include "sinks/sink.hpp"
 
 namespace tracermon::sinks {
 
-class FilesnapSink {
+class FilesnapSink final : public Sink {
  public:
   // `pattern`: a path with {id} and/or {name}, e.g. "/tmp/ep_tracer_{id}.log".
   FilesnapSink(const protocol::RegisterMap& map, std::string pattern);
+  [[nodiscard]] std::string_view name() const override { return "filesnap"; }
+  // Only what this cycle read: the old tool's files never showed an older value.
+  void on_cycle(const CycleEvent& event) override { write(*event.cycle); }
   void write(const model::DeviceSnapshot& cycle);
 
   // The file's text for this snapshot.

@@ -1,6 +1,9 @@
 #include "sinks/influx_sink.hpp"
 
 #include <utility>
+#include <vector>
+
+#include "sinks/live_state.hpp"
 
 namespace tracermon::sinks {
 namespace {
@@ -63,6 +66,36 @@ OutputCounters InfluxSink::counters() const {
 
 std::string InfluxSink::endpoint() const {
   return m_writer->endpoint();  // fixed at construction: safe beside the delivery thread
+}
+
+void InfluxSink::on_cycle(const CycleEvent& event) {
+  const auto& cycle = *event.cycle;
+  // Values before the host clock is known good would land under a wrong date.
+  if (!cycle.clock_trusted) return;
+  write(cycle);
+  if (event.status) write_comm(*event.status, cycle);
+  const auto& legacy = m_options.legacy_devices;
+  if (!m_options.legacy || event.live == nullptr || legacy.empty() ||
+      cycle.device != legacy.back()) {
+    return;
+  }
+  std::vector<model::SnapshotPtr> members;
+  for (const auto& name : legacy) {
+    auto snapshot = event.live->device(name);
+    if (!snapshot) return;  // not polled yet: no point rather than a partial sum
+    members.push_back(snapshot);
+  }
+  write_legacy(members, cycle.steady, m_options.legacy_max_age);
+}
+
+void InfluxSink::on_site(const model::SiteTotals& totals) {
+  if (totals.clock_trusted && !totals.values.empty()) write_site(totals);
+}
+
+std::optional<OutputStatus> InfluxSink::status() const {
+  auto counters = m_runner.counters();
+  bool accepting = counters.state == OutputState::Connected;
+  return OutputStatus{"influxdb", endpoint(), accepting, counters};
 }
 
 void InfluxSink::stop() {

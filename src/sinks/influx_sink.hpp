@@ -16,6 +16,7 @@
 #include "sinks/influx_writer.hpp"
 #include "sinks/outbox.hpp"
 #include "sinks/output_queue.hpp"
+#include "sinks/sink.hpp"
 
 namespace tracermon::sinks {
 
@@ -28,10 +29,14 @@ struct InfluxSinkOptions {
   std::string measurement_prefix = "tracer";
   bool legacy = false;  // also write the old tool's point
   std::string legacy_measurement = "solar";
+  // The old point sums these devices (in this order), written after the last one's cycle, from
+  // values at most `legacy_max_age` old.
+  std::vector<std::string> legacy_devices;
+  std::chrono::milliseconds legacy_max_age{30000};
   OutputRunnerOptions runner = influx_runner_defaults();  // name "influxdb", 500 items, 1 MiB
 };
 
-class InfluxSink {
+class InfluxSink final : public Sink {
  public:
   // `outbox` may be null (then an outage longer than the queue loses the oldest items).
   InfluxSink(const protocol::RegisterMap& map, InfluxSinkOptions options,
@@ -39,6 +44,13 @@ class InfluxSink {
   ~InfluxSink();  // stop()
   InfluxSink(const InfluxSink&) = delete;
   InfluxSink& operator=(const InfluxSink&) = delete;
+
+  [[nodiscard]] std::string_view name() const override { return "influxdb"; }
+  // Once the host clock is known good: the cycle's lines, its counters and, after the last
+  // legacy device, the old point.
+  void on_cycle(const CycleEvent& event) override;
+  void on_site(const model::SiteTotals& totals) override;
+  [[nodiscard]] std::optional<OutputStatus> status() const override;
 
   // The device's lines (one per group); nothing when the snapshot has no value to write.
   void write(const model::DeviceSnapshot& snapshot);
@@ -52,7 +64,7 @@ class InfluxSink {
   [[nodiscard]] OutputCounters counters() const;
   [[nodiscard]] std::string endpoint() const;
   // Delivers or saves what is queued (OutputRunner::stop). Idempotent.
-  void stop();
+  void stop() override;
 
  private:
   void offer(std::string lines);

@@ -230,10 +230,15 @@ void MqttSink::remove_unconfigured() {
   save_announced();
 }
 
-MqttSinkStatus MqttSink::status() const {
-  return {m_connection->status(), m_runner->counters(),
-          fmt::format("{}://{}:{}", m_options.connection.tls ? "mqtts" : "mqtt",
-                      m_options.connection.host, m_options.connection.port)};
+std::optional<OutputStatus> MqttSink::status() const {
+  return OutputStatus{"mqtt",
+                      fmt::format("{}://{}:{}", m_options.connection.tls ? "mqtts" : "mqtt",
+                                  m_options.connection.host, m_options.connection.port),
+                      m_connection->status().connected, m_runner->counters()};
+}
+
+void MqttSink::on_cycle(const CycleEvent& event) {
+  if (event.status) publish_device(event.latest, *event.status);
 }
 
 }  // namespace tracermon::sinks

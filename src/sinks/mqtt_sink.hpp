@@ -28,6 +28,7 @@
 #include "sinks/ha_discovery.hpp"
 #include "sinks/mqtt_connection.hpp"
 #include "sinks/output_queue.hpp"
+#include "sinks/sink.hpp"
 
 namespace tracermon::sinks {
 
@@ -45,13 +46,7 @@ struct MqttSinkOptions {
   OutputRunnerOptions runner;
 };
 
-struct MqttSinkStatus {
-  MqttConnectionStatus connection;
-  OutputCounters delivery;
-  std::string endpoint;  // mqtt://host:port, no credentials
-};
-
-class MqttSink {
+class MqttSink final : public Sink {
  public:
   MqttSink(const protocol::RegisterMap& map, MqttSinkOptions options,
            std::unique_ptr<Outbox> outbox);
@@ -59,17 +54,22 @@ class MqttSink {
   MqttSink(const MqttSink&) = delete;
   MqttSink& operator=(const MqttSink&) = delete;
 
+  [[nodiscard]] std::string_view name() const override { return "mqtt"; }
   // Connects in the background; throws only for settings libmosquitto refuses.
-  void start();
+  void start() override;
   // Publishes "offline" for the daemon, disconnects, keeps undelivered states in the outbox.
-  void stop();
+  void stop() override;
+  // The device's state (its merged live view) and availability; the site's totals.
+  void on_cycle(const CycleEvent& event) override;
+  void on_site(const model::SiteTotals& totals) override { publish_site(totals); }
 
   // After a device's cycle: `latest` is its merged view (LiveState), `status` its identity and
   // health. Thread-safe (called from every bus worker).
   void publish_device(const model::SnapshotPtr& latest, const model::DeviceStatus& status);
   void publish_site(const model::SiteTotals& totals);
 
-  [[nodiscard]] MqttSinkStatus status() const;
+  // Endpoint mqtt://host:port (no credentials); connected = the broker connection is up.
+  [[nodiscard]] std::optional<OutputStatus> status() const override;
 
  private:
   struct DeviceAnnouncement {

@@ -8,13 +8,16 @@
 #include "model/poll_intervals.hpp"
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
+#include "sinks/sink.hpp"
 
 namespace tracermon::sinks {
 
-class StateFileSink {
+class StateFileSink final : public Sink {
  public:
   StateFileSink(const protocol::RegisterMap& map, std::filesystem::path dir,
                 model::PollIntervals intervals);
+  [[nodiscard]] std::string_view name() const override { return "state_files"; }
+  void on_cycle(const CycleEvent& event) override { write(*event.latest); }
   // Writes the merged latest view of one device. Errors are logged (rate-limited), not thrown.
   void write(const model::DeviceSnapshot& latest);
 

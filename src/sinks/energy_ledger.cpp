@@ -1,4 +1,4 @@
-#include "poller/energy_ledger.hpp"
+#include "sinks/energy_ledger.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "core/wall_time.hpp"
 
-namespace tracermon::poller {
+namespace tracermon::sinks {
 namespace {
 
 using Json = nlohmann::json;
@@ -290,4 +290,4 @@ core::Result<EnergyLedger> EnergyLedger::from_json(std::string_view text, Ledger
   }
 }
 
-}  // namespace tracermon::poller
+}  // namespace tracermon::sinks

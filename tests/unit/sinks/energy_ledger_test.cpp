@@ -2,7 +2,7 @@
 // month and year; resets, glitches, jumps and a wall clock going back never make a period
 // negative or file energy under a wrong day.
 
-#include "poller/energy_ledger.hpp"
+#include "sinks/energy_ledger.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -19,7 +19,7 @@
 #include "protocol/decode.hpp"
 
 using namespace tracermon;
-using namespace tracermon::poller;
+using namespace tracermon::sinks;
 using namespace std::chrono;
 
 namespace {
@@ -191,7 +191,7 @@ TEST_F(EnergyLedgerTest, ResetFlagRebaselinesWithoutANegativeDay) {
 TEST_F(EnergyLedgerTest, PersistentDropThroughTheValidatorIsAResetNotANegativeDay) {
   const auto& map = tracermon::protocol::RegisterMap::builtin();
   const auto& total = *map.find("generated_energy_total");
-  Validator validator;
+  poller::Validator validator;
   EnergyLedger ledger("a");
   const double reads[] = {1000, 1001, 0.5, 0.5, 0.6, 0.9};
   auto t = utc(2026, 6, 21, 12);

@@ -34,7 +34,7 @@
 #include "core/result.hpp"
 #include "model/snapshot.hpp"
 
-namespace tracermon::poller {
+namespace tracermon::sinks {
 
 enum class PeriodKind : std::uint8_t { Day, Month, Year };
 const char* to_string(PeriodKind kind);  // "day", "month", "year"
@@ -134,4 +134,4 @@ class EnergyLedger {
   std::set<std::pair<PeriodKind, std::string>> m_dirty;
 };
 
-}  // namespace tracermon::poller
+}  // namespace tracermon::sinks
