@@ -18,10 +18,6 @@ namespace {
 
 constexpr double k_max_chunk_seconds = 30;  // statistics and load logic see at least this often
 
-std::uint16_t be16(std::span<const std::uint8_t> p, std::size_t at) {
-  return static_cast<std::uint16_t>(p[at] << 8 | p[at + 1]);
-}
-
 }  // namespace
 
 ClockSeconds host_local_clock() {
@@ -179,7 +175,7 @@ void SimulatedBus::step_locked(double seconds) {
 double SimulatedBus::turnaround(std::span<const std::uint8_t> pdu) const {
   double registers = 0;
   if (pdu.size() == 5 && pdu[0] >= 0x01 && pdu[0] <= 0x04) {
-    registers = be16(pdu, 3);
+    registers = protocol::be16(pdu, 3);
     if (pdu[0] <= 0x02) registers /= 16;
   }
   return m_options.turnaround_ms + 0.5 * std::min(registers, 125.0);
