@@ -201,11 +201,11 @@ std::optional<Bytes> SimulatedBus::answer(Member& m, std::span<const std::uint8_
   return m.controller->handle(pdu, m_options.max_registers);
 }
 
-Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
+slave::Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
   std::lock_guard lock(m_mutex);
   advance_locked();
   ++m_requests;
-  Transmission out;
+  slave::Transmission out;
   if (frame.size() < 4) return out;
   std::uint8_t unit = frame[0];
   auto pdu = frame.subspan(1, frame.size() - 3);
@@ -218,7 +218,10 @@ Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
   if (m == nullptr) return out;  // nobody there: silence
   auto fault = m_dice.roll(m_options.faults, unit);
   if (fault) ++m_fault_counts[static_cast<std::size_t>(*fault)];
-  if (fault == Fault::Unplug) out.unplug = true;
+  if (fault == Fault::Unplug) {
+    out.unplug = true;
+    out.unplug_ms = m_options.faults.unplug_ms;
+  }
   auto reply = answer(*m, pdu, fault);
   if (!reply) return out;
   journal(unit, pdu, *reply);
@@ -276,13 +279,12 @@ Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
   return out;
 }
 
-Transmission SimulatedBus::on_tcp_request(std::uint8_t unit, std::span<const std::uint8_t> pdu,
-                                          std::uint8_t& reply_unit) {
+slave::TcpReply SimulatedBus::on_tcp_request(std::uint8_t unit, std::span<const std::uint8_t> pdu) {
   std::lock_guard lock(m_mutex);
   advance_locked();
   ++m_requests;
-  reply_unit = unit;
-  Transmission out;
+  slave::TcpReply out;
+  out.unit = unit;
   Member* m = find(unit);
   if (m == nullptr || pdu.empty()) return out;
   auto fault = m_dice.roll(m_options.faults, unit);
@@ -295,13 +297,13 @@ Transmission SimulatedBus::on_tcp_request(std::uint8_t unit, std::span<const std
   auto reply = answer(*m, pdu, fault);
   if (!reply) return out;
   journal(unit, pdu, *reply);
-  out.bytes = std::move(*reply);
+  out.pdu = std::move(*reply);
   out.delay_ms = turnaround(pdu);
   if (fault == Fault::Late) out.delay_ms += m_options.faults.late_ms;
-  if (fault == Fault::WrongId) reply_unit = static_cast<std::uint8_t>(unit % 247 + 1);
-  if (fault == Fault::Truncated && out.bytes.size() > 1) {
-    out.bytes.resize(
-        static_cast<std::size_t>(m_dice.between(1, static_cast<int>(out.bytes.size()) - 1)));
+  if (fault == Fault::WrongId) out.unit = static_cast<std::uint8_t>(unit % 247 + 1);
+  if (fault == Fault::Truncated && out.pdu.size() > 1) {
+    out.pdu.resize(
+        static_cast<std::size_t>(m_dice.between(1, static_cast<int>(out.pdu.size()) - 1)));
   }
   return out;
 }
