@@ -28,6 +28,7 @@
 
 #include "app/daemon.hpp"
 #include "device/field_reader.hpp"
+#include "model/snapshot.hpp"
 #include "poller/bus_worker.hpp"
 #include "protocol/pdu.hpp"
 #include "sim/bus.hpp"

@@ -15,7 +15,7 @@
 #include "protocol/read_plan.hpp"
 #include "sim/bus.hpp"
 #include "sim/controller.hpp"
-#include "sim/links.hpp"
+#include "slave/links.hpp"
 #include "transport/modbus_client.hpp"
 #include "wire_floor.hpp"
 
@@ -33,7 +33,7 @@ void run(int controllers, int gap_ms) {
     options.ids.push_back(static_cast<std::uint8_t>(i));
   options.start = sim::from_calendar({2026, 6, 21, 12, 0, 0});
   sim::SimulatedBus bus(options);
-  sim::PtyLink link(bus, dir / "tty");
+  slave::PtyLink link(bus, dir / "tty");
 
   transport::ClientOptions client_options;
   client_options.gap = std::chrono::milliseconds(gap_ms);

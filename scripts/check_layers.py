@@ -21,14 +21,15 @@ ALLOWED = {
     "model": {"core", "protocol"},
     "transport": {"core", "protocol"},
     "device": {"core", "protocol", "transport"},
-    "sim": {"core", "protocol", "transport", "device"},
+    "slave": {"core", "protocol"},
+    "sim": {"core", "protocol", "transport", "device", "slave"},
     "poller": {"core", "protocol", "model", "transport", "device"},
     "store": {"core", "protocol", "model"},
     "format": {"core", "protocol", "model"},
     "sinks": {"core", "protocol", "model", "format", "store"},
     "web": {"core", "protocol", "model", "format", "store", "sinks"},
-    "app": {"core", "protocol", "model", "transport", "device", "sim", "poller", "store",
-            "format", "sinks", "web"},
+    "app": {"core", "protocol", "model", "transport", "device", "slave", "sim", "poller",
+            "store", "format", "sinks", "web"},
 }
 
 # third-party header prefix -> the layers that may include it.

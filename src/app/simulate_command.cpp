@@ -15,8 +15,8 @@
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
 #include "sim/control.hpp"
-#include "sim/links.hpp"
 #include "sim/sim_stream.hpp"
+#include "slave/links.hpp"
 
 namespace tracermon::app {
 
@@ -182,22 +182,22 @@ int run_simulate(const SimulateArgs& args) {
     throw UsageError(e.what());
   }
   auto& bus = *owned;
-  std::vector<std::unique_ptr<sim::PtyLink>> ptys;
-  std::vector<std::unique_ptr<sim::TcpLink>> sockets;
+  std::vector<std::unique_ptr<slave::PtyLink>> ptys;
+  std::vector<std::unique_ptr<slave::TcpLink>> sockets;
   std::unique_ptr<sim::ControlServer> control;
   try {
     for (const auto& path : args.pty) {
-      ptys.push_back(std::make_unique<sim::PtyLink>(bus, path));
+      ptys.push_back(std::make_unique<slave::PtyLink>(bus, path, "simulate"));
       std::cout << "pty " << path << '\n';
     }
     for (const auto& [host, port] : tcp) {
-      sockets.push_back(
-          std::make_unique<sim::TcpLink>(bus, host, port, sim::TcpLink::Framing::ModbusTcp));
+      sockets.push_back(std::make_unique<slave::TcpLink>(
+          bus, host, port, slave::TcpLink::Framing::ModbusTcp, "simulate"));
       std::cout << fmt::format("tcp {}:{}\n", host, sockets.back()->port());
     }
     for (const auto& [host, port] : rtu_tcp) {
-      sockets.push_back(
-          std::make_unique<sim::TcpLink>(bus, host, port, sim::TcpLink::Framing::Rtu));
+      sockets.push_back(std::make_unique<slave::TcpLink>(bus, host, port,
+                                                         slave::TcpLink::Framing::Rtu, "simulate"));
       std::cout << fmt::format("rtu-tcp {}:{}\n", host, sockets.back()->port());
     }
     if (!args.control.empty()) {

@@ -52,12 +52,6 @@ Bytes make_read_request(Table table, std::uint16_t start, std::uint16_t count) {
           static_cast<std::uint8_t>(count & 0xFF)};
 }
 
-namespace {
-std::uint16_t be16(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
-}
-}  // namespace
-
 std::size_t expected_reply_size(std::span<const std::uint8_t> request) {
   if (request.empty()) return 0;
   switch (request[0]) {

@@ -30,6 +30,11 @@ constexpr std::uint8_t k_mei_read_device_id = 0x0E;
 constexpr std::uint8_t k_exception_flag = 0x80;
 }  // namespace fc
 
+// The big-endian 16-bit word at bytes[at], bytes[at + 1] (the caller checks the size).
+inline std::uint16_t be16(std::span<const std::uint8_t> bytes, std::size_t at) {
+  return static_cast<std::uint16_t>((bytes[at] << 8) | bytes[at + 1]);
+}
+
 // The read function code for a table: 0x01 coils, 0x02 discrete, 0x03 holding, 0x04 input.
 std::uint8_t read_function(Table table);
 

@@ -18,10 +18,6 @@ namespace {
 
 constexpr double k_max_chunk_seconds = 30;  // statistics and load logic see at least this often
 
-std::uint16_t be16(std::span<const std::uint8_t> p, std::size_t at) {
-  return static_cast<std::uint16_t>(p[at] << 8 | p[at + 1]);
-}
-
 }  // namespace
 
 ClockSeconds host_local_clock() {
@@ -179,7 +175,7 @@ void SimulatedBus::step_locked(double seconds) {
 double SimulatedBus::turnaround(std::span<const std::uint8_t> pdu) const {
   double registers = 0;
   if (pdu.size() == 5 && pdu[0] >= 0x01 && pdu[0] <= 0x04) {
-    registers = be16(pdu, 3);
+    registers = protocol::be16(pdu, 3);
     if (pdu[0] <= 0x02) registers /= 16;
   }
   return m_options.turnaround_ms + 0.5 * std::min(registers, 125.0);
@@ -205,11 +201,11 @@ std::optional<Bytes> SimulatedBus::answer(Member& m, std::span<const std::uint8_
   return m.controller->handle(pdu, m_options.max_registers);
 }
 
-Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
+slave::Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
   std::lock_guard lock(m_mutex);
   advance_locked();
   ++m_requests;
-  Transmission out;
+  slave::Transmission out;
   if (frame.size() < 4) return out;
   std::uint8_t unit = frame[0];
   auto pdu = frame.subspan(1, frame.size() - 3);
@@ -222,7 +218,10 @@ Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
   if (m == nullptr) return out;  // nobody there: silence
   auto fault = m_dice.roll(m_options.faults, unit);
   if (fault) ++m_fault_counts[static_cast<std::size_t>(*fault)];
-  if (fault == Fault::Unplug) out.unplug = true;
+  if (fault == Fault::Unplug) {
+    out.unplug = true;
+    out.unplug_ms = m_options.faults.unplug_ms;
+  }
   auto reply = answer(*m, pdu, fault);
   if (!reply) return out;
   journal(unit, pdu, *reply);
@@ -280,13 +279,12 @@ Transmission SimulatedBus::on_rtu_frame(std::span<const std::uint8_t> frame) {
   return out;
 }
 
-Transmission SimulatedBus::on_tcp_request(std::uint8_t unit, std::span<const std::uint8_t> pdu,
-                                          std::uint8_t& reply_unit) {
+slave::TcpReply SimulatedBus::on_tcp_request(std::uint8_t unit, std::span<const std::uint8_t> pdu) {
   std::lock_guard lock(m_mutex);
   advance_locked();
   ++m_requests;
-  reply_unit = unit;
-  Transmission out;
+  slave::TcpReply out;
+  out.unit = unit;
   Member* m = find(unit);
   if (m == nullptr || pdu.empty()) return out;
   auto fault = m_dice.roll(m_options.faults, unit);
@@ -299,13 +297,13 @@ Transmission SimulatedBus::on_tcp_request(std::uint8_t unit, std::span<const std
   auto reply = answer(*m, pdu, fault);
   if (!reply) return out;
   journal(unit, pdu, *reply);
-  out.bytes = std::move(*reply);
+  out.pdu = std::move(*reply);
   out.delay_ms = turnaround(pdu);
   if (fault == Fault::Late) out.delay_ms += m_options.faults.late_ms;
-  if (fault == Fault::WrongId) reply_unit = static_cast<std::uint8_t>(unit % 247 + 1);
-  if (fault == Fault::Truncated && out.bytes.size() > 1) {
-    out.bytes.resize(
-        static_cast<std::size_t>(m_dice.between(1, static_cast<int>(out.bytes.size()) - 1)));
+  if (fault == Fault::WrongId) out.unit = static_cast<std::uint8_t>(unit % 247 + 1);
+  if (fault == Fault::Truncated && out.pdu.size() > 1) {
+    out.pdu.resize(
+        static_cast<std::size_t>(m_dice.between(1, static_cast<int>(out.pdu.size()) - 1)));
   }
   return out;
 }

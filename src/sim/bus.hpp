@@ -1,8 +1,10 @@
 #pragma once
 // A simulated RS-485 bus: the controllers on it (a PAL-ADP group sharing one battery by
 // default), the physics that drives them, the faults it shows and the timing of its replies.
-// Every link (pty, Modbus TCP, RTU over TCP, the in-process sim: port) talks to one of these;
-// it is thread-safe, and like a real half-duplex bus it serves one request at a time.
+// It is the slave::RequestHandler behind the slave links (pty, Modbus TCP, RTU over TCP), and
+// the in-process sim: port talks to it too: it decides every reply, its timing and its faults,
+// the links only carry the bytes. It is thread-safe, and like a real half-duplex bus it serves
+// one request at a time.
 
 #include <chrono>
 #include <cstdint>
@@ -22,6 +24,7 @@
 #include "sim/journal.hpp"
 #include "sim/plant.hpp"
 #include "sim/profile.hpp"
+#include "slave/request_handler.hpp"
 
 namespace tracermon::sim {
 
@@ -47,22 +50,16 @@ struct BusOptions {
   std::filesystem::path journal;
 };
 
-// What goes back on the wire for one request.
-struct Transmission {
-  protocol::Bytes bytes;  // empty: silence
-  double delay_ms = 0;    // from the end of the request to the first byte of the reply
-  bool unplug = false;    // the adapter vanishes now, for options().faults.unplug_ms
-};
-
-class SimulatedBus {
+class SimulatedBus final : public slave::RequestHandler {
  public:
   explicit SimulatedBus(BusOptions options);
 
-  // One RTU request frame with a good CRC.
-  Transmission on_rtu_frame(std::span<const std::uint8_t> frame);
-  // One Modbus TCP request: the reply PDU in `bytes` (empty: none) and the unit to answer as.
-  Transmission on_tcp_request(std::uint8_t unit, std::span<const std::uint8_t> pdu,
-                              std::uint8_t& reply_unit);
+  // One RTU request frame with a good CRC: the reply as the wire carries it, faults included
+  // (an unplug lasts options().faults.unplug_ms).
+  slave::Transmission on_rtu_frame(std::span<const std::uint8_t> frame) override;
+  // One Modbus TCP request: the reply PDU and the unit to answer as, with only the faults a
+  // client sees through a gateway (silence, late, truncated, wrong id, exceptions).
+  slave::TcpReply on_tcp_request(std::uint8_t unit, std::span<const std::uint8_t> pdu) override;
 
   void set_faults(const FaultSettings& faults);
   [[nodiscard]] FaultSettings faults() const;
@@ -76,11 +73,11 @@ class SimulatedBus {
   // A controller's reply PDU without wire, timing or faults; nullopt for an absent id.
   std::optional<protocol::Bytes> request(std::uint8_t unit, std::span<const std::uint8_t> pdu);
   // A reply a link could not deliver: its client had gone away.
-  void note_undelivered();
+  void note_undelivered() override;
   // Counters and state, for the control channel and tests.
   [[nodiscard]] nlohmann::json status() const;
   // Time on the wire for `bytes` bytes at the bus's baud (10 bits a character).
-  [[nodiscard]] double wire_ms(std::size_t bytes) const;
+  [[nodiscard]] double wire_ms(std::size_t bytes) const override;
   [[nodiscard]] const BusOptions& options() const { return m_options; }
 
  private:

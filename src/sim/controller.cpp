@@ -8,6 +8,7 @@
 
 namespace tracermon::sim {
 
+using protocol::be16;
 using protocol::Bytes;
 using protocol::Table;
 namespace fc = protocol::fc;
@@ -28,10 +29,6 @@ constexpr std::uint16_t k_rated_voltage_code = 0x9067;
 
 Bytes exception(std::uint8_t function, std::uint8_t code) {
   return {static_cast<std::uint8_t>(function | fc::k_exception_flag), code};
-}
-
-std::uint16_t be16(std::span<const std::uint8_t> p, std::size_t at) {
-  return static_cast<std::uint16_t>(p[at] << 8 | p[at + 1]);
 }
 
 void put16(Bytes& out, std::uint16_t v) {

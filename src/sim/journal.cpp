@@ -30,7 +30,7 @@ void ReplyJournal::record(std::uint8_t unit, std::span<const std::uint8_t> reque
   auto words = protocol::parse_read_reply(request, reply);
   if (!words) return;  // an exception
   auto ms = core::wall_now_ms();
-  auto start = (request[1] << 8) | request[2];
+  auto start = protocol::be16(request, 1);
   // Flushed line by line: a test reads it while the simulator runs.
   fmt::print(m_file.get(), "{{\"t\":{},\"unit\":{},\"fc\":{},\"start\":{},\"words\":[{}]}}\n", ms,
              unit, request[0], start, fmt::join(words.value(), ","));

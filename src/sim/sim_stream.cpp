@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "sim/request_framer.hpp"
+#include "slave/request_framer.hpp"
 
 namespace tracermon::sim {
 
@@ -86,7 +86,7 @@ class SimStream : public transport::ByteStream {
       auto t = m_bus->on_rtu_frame(*frame);
       if (t.unplug) {
         std::lock_guard lock(unplug_mutex());
-        unplugged_until()[m_bus.get()] = now + ms(m_bus->options().faults.unplug_ms);
+        unplugged_until()[m_bus.get()] = now + ms(t.unplug_ms);
         close();
         return gone();
       }
@@ -141,7 +141,7 @@ class SimStream : public transport::ByteStream {
 
   std::shared_ptr<SimulatedBus> m_bus;
   std::string m_name;
-  RtuRequestFramer m_framer;
+  slave::RtuRequestFramer m_framer;
   std::deque<Timed> m_pending;
   bool m_open = false;
 };

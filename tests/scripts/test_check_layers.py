@@ -41,6 +41,15 @@ class CheckLayers(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("model/snapshot.hpp:2: model includes transport/", result.stderr)
 
+    def test_the_slave_side_never_sees_the_simulator(self):
+        src = self.tree({"sim/bus.hpp": '#include "slave/request_handler.hpp"\n',
+                         "slave/links.cpp": '#include "protocol/mbap.hpp"\n'
+                                            '#include "sim/bus.hpp"\n'})
+        result = run(src)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("slave/links.cpp:2: slave includes sim/", result.stderr)
+        self.assertNotIn("sim/bus.hpp:1", result.stderr)  # the simulator may use it
+
     def test_a_library_outside_its_layer_fails(self):
         src = self.tree({"web/api.cpp": "#include <CLI/CLI.hpp>\n"})
         result = run(src)

@@ -1,10 +1,12 @@
-// Profile files and sim: port options: good input works, bad input says what and where.
-
-#include <gtest/gtest.h>
+// Profile files, sim: port options and fault options: good input works, bad input says what
+// and where; the fault dice repeat with their seed.
 
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
+#include "sim/faults.hpp"
 #include "sim/profile.hpp"
 #include "sim/sim_stream.hpp"
 
@@ -79,4 +81,29 @@ TEST(SimOptions, PortOptions) {
   // A 12 V LS-B cannot share the bank of a 24 V Tracer.
   EXPECT_THROW(SimulatedBus(parse_sim_options("ids=1,2&profile=tracer-an+ls-b")),
                std::invalid_argument);
+}
+
+TEST(SimFaults, OptionsAreCheckedAndDiceRepeat) {
+  FaultSettings s;
+  apply_fault_option(s, "no_reply=0.25");
+  apply_fault_option(s, "late-ms=300");
+  apply_fault_option(s, "unit=3");
+  EXPECT_DOUBLE_EQ(s.rate[static_cast<std::size_t>(Fault::NoReply)], 0.25);
+  EXPECT_DOUBLE_EQ(s.late_ms, 300);
+  EXPECT_THROW(apply_fault_option(s, "no-reply=2"), std::invalid_argument);
+  EXPECT_THROW(apply_fault_option(s, "lightning=0.1"), std::invalid_argument);
+  EXPECT_THROW(apply_fault_option(s, "late"), std::invalid_argument);
+  EXPECT_THROW(apply_fault_option(s, "unit=0"), std::invalid_argument);
+
+  FaultDice a(9), b(9);
+  int fired = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto fa = a.roll(s, 3);
+    EXPECT_EQ(fa, b.roll(s, 3));
+    fired += fa.has_value() ? 1 : 0;
+    EXPECT_FALSE(a.roll(s, 4).has_value());  // another unit: never
+    b.roll(s, 4);
+  }
+  EXPECT_GT(fired, 180);
+  EXPECT_LT(fired, 320);
 }

@@ -1,4 +1,4 @@
-#include "sim/links.hpp"
+#include "slave/links.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -18,9 +18,9 @@
 
 #include "core/fd_write.hpp"
 #include "protocol/mbap.hpp"
-#include "sim/request_framer.hpp"
+#include "slave/request_framer.hpp"
 
-namespace tracermon::sim {
+namespace tracermon::slave {
 
 namespace {
 
@@ -61,10 +61,12 @@ bool write_fully(int fd, std::span<const std::uint8_t> bytes, const std::atomic<
 
 // Sends `bytes` as a serial line delivers them: one character every 10 bits at the baud,
 // starting at `start`, in chunks of about a millisecond, each written when its last character
-// would have arrived (never early).
+// would have arrived (never early). No wire time (byte_ms 0): all at once.
 bool send_paced(int fd, std::span<const std::uint8_t> bytes, Clock::time_point start,
                 double byte_ms, const std::atomic<bool>& stop) {
-  std::size_t chunk = std::max<std::size_t>(1, static_cast<std::size_t>(1.0 / byte_ms));
+  std::size_t chunk = byte_ms > 0
+                          ? std::max<std::size_t>(1, static_cast<std::size_t>(1.0 / byte_ms))
+                          : std::max<std::size_t>(1, bytes.size());
   for (std::size_t i = 0; i < bytes.size(); i += chunk) {
     auto part = bytes.subspan(i, std::min(chunk, bytes.size() - i));
     std::this_thread::sleep_until(start + ms(static_cast<double>(i + part.size()) * byte_ms));
@@ -84,10 +86,10 @@ bool wait_until(Clock::time_point until, const std::atomic<bool>& stop) {
 
 // Serves RTU frames on fd until it closes, stop is set or an unplug is asked for: the pty and
 // RTU-over-TCP links.
-void serve_rtu_stream(SimulatedBus& bus, int fd, const std::atomic<bool>& stop,
+void serve_rtu_stream(RequestHandler& handler, int fd, const std::atomic<bool>& stop,
                       const std::function<bool(double)>& on_unplug,
                       const std::atomic<double>* unplug_requested = nullptr) {
-  double byte_ms = bus.wire_ms(1);
+  double byte_ms = handler.wire_ms(1);
   RtuRequestFramer framer(std::max(3.5 * byte_ms, 20.0));
   std::uint8_t buf[512];
   Clock::time_point first_byte{};
@@ -104,16 +106,16 @@ void serve_rtu_stream(SimulatedBus& bus, int fd, const std::atomic<bool>& stop,
     }
     while (auto frame = framer.next(Clock::now())) {
       auto arrived = Clock::now();
-      auto reply = bus.on_rtu_frame(*frame);
-      if (reply.unplug && on_unplug && on_unplug(bus.options().faults.unplug_ms)) return;
+      auto reply = handler.on_rtu_frame(*frame);
+      if (reply.unplug && on_unplug && on_unplug(reply.unplug_ms)) return;
       if (reply.bytes.empty()) continue;
       // The request took its wire time to arrive on a real line; the reply follows after the
       // controller's turnaround.
-      auto request_end = std::max(arrived, first_byte + ms(bus.wire_ms(frame->size())));
+      auto request_end = std::max(arrived, first_byte + ms(handler.wire_ms(frame->size())));
       auto start = request_end + ms(reply.delay_ms);
       if (!wait_until(start, stop)) return;
       if (!send_paced(fd, reply.bytes, start, byte_ms, stop)) {
-        if (!stop) bus.note_undelivered();  // the client went away (EPIPE, not SIGPIPE)
+        if (!stop) handler.note_undelivered();  // the client went away (EPIPE, not SIGPIPE)
         return;
       }
       first_byte = Clock::now();
@@ -125,8 +127,8 @@ void serve_rtu_stream(SimulatedBus& bus, int fd, const std::atomic<bool>& stop,
 
 // --- pty ------------------------------------------------------------------------------------
 
-PtyLink::PtyLink(SimulatedBus& bus, std::filesystem::path link)
-    : m_bus(bus), m_link(std::move(link)) {
+PtyLink::PtyLink(RequestHandler& handler, std::filesystem::path link, std::string log_name)
+    : m_handler(handler), m_link(std::move(link)), m_log_name(std::move(log_name)) {
   std::error_code ec;
   auto status = std::filesystem::symlink_status(m_link, ec);
   if (!ec && std::filesystem::exists(status) && !std::filesystem::is_symlink(status)) {
@@ -193,19 +195,19 @@ void PtyLink::run() {
   };
   while (!m_stop) {
     if (double off = m_unplug_ms.exchange(0); off > 0) {
-      spdlog::info("simulate: adapter unplugged for {:.0f} ms", off);
+      spdlog::info("{}: adapter unplugged for {:.0f} ms", m_log_name, off);
       close_pty();
       if (!wait_until(Clock::now() + ms(off), m_stop)) return;
       try {
         open_pty();
-        spdlog::info("simulate: adapter back: {}", describe());
+        spdlog::info("{}: adapter back: {}", m_log_name, describe());
       } catch (const std::exception& e) {
-        spdlog::error("simulate: cannot recreate the pty: {}", e.what());
+        spdlog::error("{}: cannot recreate the pty: {}", m_log_name, e.what());
         return;
       }
       continue;
     }
-    serve_rtu_stream(m_bus, m_master.get(), m_stop, pulled, &m_unplug_ms);
+    serve_rtu_stream(m_handler, m_master.get(), m_stop, pulled, &m_unplug_ms);
     if (m_unplug_ms == 0 && !m_stop) {
       // The master side failed without an unplug: wait a little rather than spin.
       std::this_thread::sleep_for(ms(k_poll_ms));
@@ -215,8 +217,9 @@ void PtyLink::run() {
 
 // --- TCP ------------------------------------------------------------------------------------
 
-TcpLink::TcpLink(SimulatedBus& bus, const std::string& host, std::uint16_t port, Framing framing)
-    : m_bus(bus), m_framing(framing), m_host(host) {
+TcpLink::TcpLink(RequestHandler& handler, const std::string& host, std::uint16_t port,
+                 Framing framing, std::string log_name)
+    : m_handler(handler), m_framing(framing), m_log_name(std::move(log_name)), m_host(host) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -278,7 +281,7 @@ void TcpLink::accept_loop() {
 }
 
 void TcpLink::serve_rtu(core::UniqueFd fd) {
-  serve_rtu_stream(m_bus, fd.get(), m_stop, nullptr);
+  serve_rtu_stream(m_handler, fd.get(), m_stop, nullptr);
 }
 
 void TcpLink::serve_modbus_tcp(core::UniqueFd fd) {
@@ -292,7 +295,7 @@ void TcpLink::serve_modbus_tcp(core::UniqueFd fd) {
     while (buffer.size() >= protocol::k_mbap_header_size) {
       auto header = protocol::decode_mbap_header(buffer);
       if (!header || header->pdu_size() == 0) {
-        spdlog::warn("simulate: bad MBAP header from a Modbus TCP client; closing it");
+        spdlog::warn("{}: bad MBAP header from a Modbus TCP client; closing it", m_log_name);
         return;
       }
       std::size_t total = protocol::k_mbap_header_size + header->pdu_size();
@@ -301,20 +304,19 @@ void TcpLink::serve_modbus_tcp(core::UniqueFd fd) {
       protocol::Bytes pdu(buffer.begin() + protocol::k_mbap_header_size,
                           buffer.begin() + static_cast<std::ptrdiff_t>(total));
       buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(total));
-      std::uint8_t reply_unit = header->unit;
-      auto reply = m_bus.on_tcp_request(header->unit, pdu, reply_unit);
-      if (reply.bytes.empty()) continue;
+      auto reply = m_handler.on_tcp_request(header->unit, pdu);
+      if (reply.pdu.empty()) continue;
       // Behind the gateway the request and the reply cross an RTU line.
-      double line_ms =
-          m_bus.wire_ms(pdu.size() + 3) + reply.delay_ms + m_bus.wire_ms(reply.bytes.size() + 3);
+      double line_ms = m_handler.wire_ms(pdu.size() + 3) + reply.delay_ms +
+                       m_handler.wire_ms(reply.pdu.size() + 3);
       if (!wait_until(arrived + ms(line_ms), m_stop)) return;
-      auto frame = protocol::encode_mbap(header->transaction, reply_unit, reply.bytes);
+      auto frame = protocol::encode_mbap(header->transaction, reply.unit, reply.pdu);
       if (!write_fully(fd.get(), frame, m_stop)) {
-        if (!m_stop) m_bus.note_undelivered();
+        if (!m_stop) m_handler.note_undelivered();
         return;
       }
     }
   }
 }
 
-}  // namespace tracermon::sim
+}  // namespace tracermon::slave

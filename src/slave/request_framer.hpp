@@ -9,7 +9,7 @@
 
 #include "protocol/pdu.hpp"
 
-namespace tracermon::sim {
+namespace tracermon::slave {
 
 class RtuRequestFramer {
  public:
@@ -33,4 +33,4 @@ class RtuRequestFramer {
   std::size_t m_dropped = 0;
 };
 
-}  // namespace tracermon::sim
+}  // namespace tracermon::slave

@@ -1,8 +1,8 @@
-#include "sim/request_framer.hpp"
+#include "slave/request_framer.hpp"
 
 #include "protocol/rtu.hpp"
 
-namespace tracermon::sim {
+namespace tracermon::slave {
 
 void RtuRequestFramer::feed(std::span<const std::uint8_t> bytes, Clock::time_point now) {
   if (bytes.empty()) return;
@@ -76,4 +76,4 @@ std::optional<protocol::Bytes> RtuRequestFramer::next(Clock::time_point now) {
   return std::nullopt;
 }
 
-}  // namespace tracermon::sim
+}  // namespace tracermon::slave

@@ -1,17 +1,16 @@
-// The simulator finds requests by length and CRC; silence only resynchronises.
+// The slave side finds requests by length and CRC; silence only resynchronises.
 
 #include <gtest/gtest.h>
 
 #include "protocol/rtu.hpp"
-#include "sim/faults.hpp"
-#include "sim/request_framer.hpp"
+#include "slave/request_framer.hpp"
 #include "vectors.hpp"
 
-using namespace tracermon::sim;
+using namespace tracermon::slave;
 using tracermon::test::hex;
 using Clock = RtuRequestFramer::Clock;
 
-TEST(SimFramer, FrameSplitIntoPiecesIsOneRequest) {
+TEST(SlaveFramer, FrameSplitIntoPiecesIsOneRequest) {
   RtuRequestFramer f(20);
   auto t = Clock::now();
   auto frame = hex("01 04 31 00 00 10 FF 3A");
@@ -23,7 +22,7 @@ TEST(SimFramer, FrameSplitIntoPiecesIsOneRequest) {
   EXPECT_EQ(*got, frame);
 }
 
-TEST(SimFramer, NoiseAndBadFramesAreSkipped) {
+TEST(SlaveFramer, NoiseAndBadFramesAreSkipped) {
   RtuRequestFramer f(20);
   auto t = Clock::now();
   auto good = tracermon::protocol::encode_rtu(2, hex("03 90 00 00 0F"));
@@ -40,7 +39,7 @@ TEST(SimFramer, NoiseAndBadFramesAreSkipped) {
   EXPECT_GT(f.dropped(), 0U);
 }
 
-TEST(SimFramer, WriteMultipleIsSizedByItsByteCount) {
+TEST(SlaveFramer, WriteMultipleIsSizedByItsByteCount) {
   RtuRequestFramer f(20);
   auto t = Clock::now();
   auto frame = tracermon::protocol::encode_rtu(1, hex("10 90 13 00 03 06 30 35 13 00 0F 06"));
@@ -50,7 +49,7 @@ TEST(SimFramer, WriteMultipleIsSizedByItsByteCount) {
   EXPECT_EQ(got->size(), 15U);
 }
 
-TEST(SimFramer, IncompleteBytesGoOnlyAfterSilence) {
+TEST(SlaveFramer, IncompleteBytesGoOnlyAfterSilence) {
   RtuRequestFramer f(20);
   auto t = Clock::now();
   f.feed(hex("01 04 31"), t);
@@ -61,29 +60,4 @@ TEST(SimFramer, IncompleteBytesGoOnlyAfterSilence) {
   auto frame = hex("01 04 31 00 00 10 FF 3A");
   f.feed(frame, t + std::chrono::milliseconds(30));
   EXPECT_TRUE(f.next(t + std::chrono::milliseconds(30)));
-}
-
-TEST(SimFaults, OptionsAreCheckedAndDiceRepeat) {
-  FaultSettings s;
-  apply_fault_option(s, "no_reply=0.25");
-  apply_fault_option(s, "late-ms=300");
-  apply_fault_option(s, "unit=3");
-  EXPECT_DOUBLE_EQ(s.rate[static_cast<std::size_t>(Fault::NoReply)], 0.25);
-  EXPECT_DOUBLE_EQ(s.late_ms, 300);
-  EXPECT_THROW(apply_fault_option(s, "no-reply=2"), std::invalid_argument);
-  EXPECT_THROW(apply_fault_option(s, "lightning=0.1"), std::invalid_argument);
-  EXPECT_THROW(apply_fault_option(s, "late"), std::invalid_argument);
-  EXPECT_THROW(apply_fault_option(s, "unit=0"), std::invalid_argument);
-
-  FaultDice a(9), b(9);
-  int fired = 0;
-  for (int i = 0; i < 1000; ++i) {
-    auto fa = a.roll(s, 3);
-    EXPECT_EQ(fa, b.roll(s, 3));
-    fired += fa.has_value() ? 1 : 0;
-    EXPECT_FALSE(a.roll(s, 4).has_value());  // another unit: never
-    b.roll(s, 4);
-  }
-  EXPECT_GT(fired, 180);
-  EXPECT_LT(fired, 320);
 }
