@@ -63,8 +63,8 @@ void FieldReader::read_block(const ReadBlock& block, protocol::DeviceSupport& su
   ++reading.requests;
   auto words = m_client.read(reading.unit, block.table, block.start, block.count);
   if (words) {
-    auto steady = std::chrono::steady_clock::now();
-    auto wall = std::chrono::system_clock::now();
+    auto steady = m_clock.steady_now();
+    auto wall = m_clock.wall_now();
     for (auto id : block.fields) {
       const auto& field = m_map.field(id);
       auto offset = static_cast<std::size_t>(field.address - block.start);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/result.hpp"
 #include "protocol/read_plan.hpp"
 #include "protocol/register_map.hpp"
@@ -44,9 +45,10 @@ std::string describe_block(const protocol::ReadBlock& block);
 
 class FieldReader {
  public:
+  // `clock` stamps the read times of the values (the bus worker's clock).
   FieldReader(const protocol::RegisterMap& map, transport::ModbusClient& client,
-              protocol::PlanOptions options)
-      : m_map(map), m_client(client), m_options(options) {}
+              protocol::PlanOptions options, const core::Clock& clock = core::system_clock())
+      : m_map(map), m_client(client), m_options(options), m_clock(clock) {}
 
   // Reads `wanted` from device `unit`. After two blocks in a row got no reply at all, the rest
   // are not sent (a silent device costs two timeouts, not one per block).
@@ -60,6 +62,7 @@ class FieldReader {
   const protocol::RegisterMap& m_map;
   transport::ModbusClient& m_client;
   protocol::PlanOptions m_options;
+  const core::Clock& m_clock;
 };
 
 }  // namespace tracermon::device

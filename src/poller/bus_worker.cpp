@@ -39,11 +39,17 @@ double to_ms(std::chrono::microseconds us) {
 
 }  // namespace
 
-BusWorker::BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& clock,
-                     SnapshotCallback on_snapshot)
-    : m_setup(std::move(setup)), m_map(map), m_clock(clock), m_on_snapshot(std::move(on_snapshot)) {
-  m_client = transport::make_client(m_setup.port, m_setup.serial, m_setup.client);
-  auto start = std::chrono::steady_clock::now();
+BusWorker::BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& watch,
+                     SnapshotCallback on_snapshot, const core::Clock& clock,
+                     std::unique_ptr<transport::ModbusClient> client)
+    : m_setup(std::move(setup)),
+      m_map(map),
+      m_watch(watch),
+      m_clock(clock),
+      m_on_snapshot(std::move(on_snapshot)),
+      m_client(std::move(client)) {
+  if (!m_client) m_client = transport::make_client(m_setup.port, m_setup.serial, m_setup.client);
+  auto start = m_clock.steady_now();
   m_status.name = m_setup.name;
   m_status.port = m_setup.port.to_string();
   for (const auto& d : m_setup.devices) {
@@ -89,7 +95,7 @@ std::future<device::Reading> BusWorker::read(std::uint8_t unit,
   auto promise = std::make_shared<std::promise<device::Reading>>();
   auto future = promise->get_future();
   post([this, unit, fields = std::move(fields), promise](transport::ModbusClient& client) {
-    device::FieldReader reader(m_map, client, {m_setup.max_registers});
+    device::FieldReader reader(m_map, client, {m_setup.max_registers}, m_clock);
     auto it = std::find_if(m_devices.begin(), m_devices.end(),
                            [&](const Device& d) { return d.setup.unit == unit; });
     protocol::DeviceSupport scratch;
@@ -123,7 +129,7 @@ void BusWorker::run_jobs(std::unique_lock<std::mutex>& lock) {
 }
 
 bool BusWorker::link_down() const {
-  return m_link_failures > 0 && std::chrono::steady_clock::now() < m_link_retry_at;
+  return m_link_failures > 0 && m_clock.steady_now() < m_link_retry_at;
 }
 
 void BusWorker::run() {
@@ -134,7 +140,7 @@ void BusWorker::run() {
     lock.unlock();
     if (!link_down()) {
       for (auto& device : m_devices) {
-        auto classes = device.schedule.due(std::chrono::steady_clock::now());
+        auto classes = device.schedule.due(m_clock.steady_now());
         if (!classes.empty()) poll(device, classes);
         if (link_down()) break;
         std::lock_guard peek(m_mutex);
@@ -148,7 +154,7 @@ void BusWorker::run() {
       next = std::min(next, device.schedule.next_due());
     if (link_down()) next = std::max(next, m_link_retry_at);
     lock.lock();
-    m_wake.wait_until(lock, next, [this] { return m_stop || !m_jobs.empty(); });
+    m_clock.wait_until(lock, m_wake, next, [this] { return m_stop || !m_jobs.empty(); });
   }
 }
 
@@ -164,7 +170,7 @@ std::vector<protocol::FieldId> BusWorker::wanted(const Device& device,
   return ids;
 }
 
-bool BusWorker::probe(Device& device) {
+std::optional<core::Error> BusWorker::probe(Device& device) {
   // The first fast field alone, without retries: a dead device costs one timeout per try.
   const protocol::Field* first = nullptr;
   for (const auto& field : m_map.fields()) {
@@ -173,7 +179,7 @@ bool BusWorker::probe(Device& device) {
       break;
     }
   }
-  if (first == nullptr) return true;
+  if (first == nullptr) return std::nullopt;
   auto saved = m_client->options().retries;
   m_client->options().retries = 0;
   m_client->reset_max_latency();
@@ -186,53 +192,69 @@ bool BusWorker::probe(Device& device) {
     reading.failures.push_back({first->id, reply.error(), "probe"});
   }
   account(device, before, reading);
-  if (reply) return true;
+  if (reply) return std::nullopt;
   const auto& error = reply.error();
-  return !(is_silence(error.kind) || is_link_error(error.kind));
+  if (is_silence(error.kind) || is_link_error(error.kind)) return error;
+  return std::nullopt;  // an exception or a broken reply: someone is there
+}
+
+void BusWorker::link_failed(const core::Error& error) {
+  ++m_link_failures;
+  m_link_retry_at = m_clock.steady_now() + link_backoff(m_link_failures);
+  auto text = error.describe();
+  if (auto logged = m_log_limiter.admit("link", fmt::format("bus {}: port {} unavailable: {}",
+                                                            m_setup.name, m_status.port, text))) {
+    spdlog::warn("{}; retrying", *logged);
+  }
+  std::lock_guard lock(m_mutex);
+  m_status.link_up = false;
+  m_status.link_error = text;
+}
+
+void BusWorker::link_works() {
+  if (m_link_failures > 0) {
+    m_log_limiter.clear("link");
+    spdlog::info("bus {}: port {} is back", m_setup.name, m_status.port);
+  }
+  m_link_failures = 0;
+  std::lock_guard lock(m_mutex);
+  m_status.link_up = true;
+  m_status.link_error.clear();
 }
 
 void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
-  auto now = std::chrono::steady_clock::now();
   ++device.cycle;
-  if (device.schedule.silent_cycles() > 0 && !probe(device)) {
-    device::Reading silent;
-    silent.unit = device.setup.unit;
-    device.schedule.no_answer(std::chrono::steady_clock::now());
-    publish(device, silent, model::Health::Offline);
-    return;
+  if (device.schedule.silent_cycles() > 0) {
+    if (auto error = probe(device)) {
+      // A port that is still gone keeps backing the bus off; one that is back ends that.
+      if (is_link_error(error->kind)) {
+        link_failed(*error);
+      } else if (m_link_failures > 0) {
+        link_works();
+      }
+      device::Reading silent;
+      silent.unit = device.setup.unit;
+      device.schedule.no_answer(m_clock.steady_now());
+      publish(device, silent, model::Health::Offline);
+      return;
+    }
   }
   auto fields = wanted(device, classes);
   m_client->reset_max_latency();
   auto before = m_client->counters();
-  device::FieldReader reader(m_map, *m_client, {m_setup.max_registers});
+  device::FieldReader reader(m_map, *m_client, {m_setup.max_registers}, m_clock);
   auto reading = reader.read(device.setup.unit, fields, device.support);
   account(device, before, reading);
-  now = std::chrono::steady_clock::now();
+  auto now = m_clock.steady_now();
 
-  bool link_failed =
+  bool port_gone =
       !reading.failures.empty() && reading.values.empty() &&
       std::all_of(reading.failures.begin(), reading.failures.end(),
                   [](const device::FieldFailure& f) { return is_link_error(f.error.kind); });
-  if (link_failed) {
-    ++m_link_failures;
-    m_link_retry_at = now + link_backoff(m_link_failures);
-    const auto& error = reading.failures.front().error.describe();
-    if (auto text = m_log_limiter.admit("link", fmt::format("bus {}: port {} unavailable: {}",
-                                                            m_setup.name, m_status.port, error))) {
-      spdlog::warn("{}; retrying", *text);
-    }
-    std::lock_guard lock(m_mutex);
-    m_status.link_up = false;
-    m_status.link_error = error;
+  if (port_gone) {
+    link_failed(reading.failures.front().error);
   } else if (m_link_failures > 0 || !reading.values.empty()) {
-    if (m_link_failures > 0) {
-      m_log_limiter.clear("link");
-      spdlog::info("bus {}: port {} is back", m_setup.name, m_status.port);
-    }
-    m_link_failures = 0;
-    std::lock_guard lock(m_mutex);
-    m_status.link_up = true;
-    m_status.link_error.clear();
+    link_works();
   }
 
   bool answered = !reading.values.empty() ||
@@ -301,7 +323,7 @@ void BusWorker::account(Device& device, const transport::ClientCounters& before,
   if (!reading.failures.empty()) {
     const auto& failure = reading.failures.front();
     status.last_error = fmt::format("{}: {}", failure.block, failure.error.describe());
-    status.last_error_time = std::chrono::system_clock::now();
+    status.last_error_time = m_clock.wall_now();
   }
 }
 
@@ -339,7 +361,7 @@ void BusWorker::note_error(Device& device, const std::string& error) {
 }
 
 void BusWorker::publish(Device& device, const device::Reading& reading, model::Health health) {
-  auto clock = m_clock.now();
+  auto clock = m_watch.now();
   if (clock.jump) {
     spdlog::warn(
         "the wall clock jumped by {:.3f} s (NTP or a manual change); history and energy "

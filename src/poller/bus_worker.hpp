@@ -10,10 +10,12 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/log_limiter.hpp"
 #include "device/field_reader.hpp"
 #include "model/device_status.hpp"
@@ -49,8 +51,12 @@ using BusJob = std::function<void(transport::ModbusClient&)>;
 
 class BusWorker {
  public:
-  BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& clock,
-            SnapshotCallback on_snapshot);
+  // `clock` drives the poll schedule, the backoff of silent devices and the link retry (a
+  // core::ManualClock in tests); the client's I/O timeouts stay on the real clock. `client`
+  // replaces the one made for `setup.port` (tests put a tap or a scripted slave there).
+  BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& watch,
+            SnapshotCallback on_snapshot, const core::Clock& clock = core::system_clock(),
+            std::unique_ptr<transport::ModbusClient> client = nullptr);
   ~BusWorker();
   BusWorker(const BusWorker&) = delete;
   BusWorker& operator=(const BusWorker&) = delete;
@@ -84,7 +90,11 @@ class BusWorker {
   void run();
   void run_jobs(std::unique_lock<std::mutex>& lock);
   void poll(Device& device, const std::vector<protocol::PollClass>& classes);
-  bool probe(Device& device);  // one request, no retry: is a silent device back?
+  // One request, no retry: is a silent device back? The error when it is not.
+  std::optional<core::Error> probe(Device& device);
+  // A port that is gone backs the whole bus off (1, 2, 4 ... 30 s); link_works ends that.
+  void link_failed(const core::Error& error);
+  void link_works();
   void publish(Device& device, const device::Reading& reading, model::Health health);
   void account(Device& device, const transport::ClientCounters& before,
                const device::Reading& reading);
@@ -96,7 +106,8 @@ class BusWorker {
 
   BusSetup m_setup;
   const protocol::RegisterMap& m_map;
-  ClockWatch& m_clock;
+  ClockWatch& m_watch;
+  const core::Clock& m_clock;
   SnapshotCallback m_on_snapshot;
   std::unique_ptr<transport::ModbusClient> m_client;
   std::vector<Device> m_devices;
