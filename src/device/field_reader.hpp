@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -51,9 +52,11 @@ class FieldReader {
       : m_map(map), m_client(client), m_options(options), m_clock(clock) {}
 
   // Reads `wanted` from device `unit`. After two blocks in a row got no reply at all, the rest
-  // are not sent (a silent device costs two timeouts, not one per block).
+  // are not sent (a silent device costs two timeouts, not one per block). `between_blocks`, if
+  // set, is called between two blocks that are sent (the bus worker runs a command there, so
+  // a command never waits for more than one block).
   Reading read(std::uint8_t unit, std::span<const protocol::FieldId> wanted,
-               protocol::DeviceSupport& support);
+               protocol::DeviceSupport& support, const std::function<void()>& between_blocks = {});
 
  private:
   void read_block(const protocol::ReadBlock& block, protocol::DeviceSupport& support,

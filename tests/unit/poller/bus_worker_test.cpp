@@ -123,10 +123,11 @@ TEST(BusWorker, OneShotReadsGoThroughTheQueueBetweenPolls) {
                    [&](model::SnapshotPtr s) { got.add(std::move(s)); });
   worker.start();
   auto id = map().find("battery_rated_voltage")->id;
-  auto reading = worker.read(1, {id}).get();
+  auto result = worker.read(1, {id}).get();
   worker.stop();
-  ASSERT_EQ(reading.values.size(), 1U);
-  EXPECT_EQ(reading.values[0].raw, 2400) << "the AN profile is a 24 V unit";
+  ASSERT_TRUE(result) << result.error().describe();
+  ASSERT_EQ(result.value().values.size(), 1U);
+  EXPECT_EQ(result.value().values[0].raw, 2400) << "the AN profile is a 24 V unit";
 }
 
 }  // namespace
