@@ -378,6 +378,7 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
     publish(device, reading, model::Health::Offline);
     return;
   }
+  device.silence = device.schedule.silent_cycles();  // for the log: answered() resets it
   device.schedule.answered(now);
   for (auto poll_class : classes) {
     bool complete = std::none_of(
@@ -439,7 +440,7 @@ void BusWorker::set_health(Device& device, model::Health health, const std::stri
                  why.empty() ? "" : ": " + why);
   } else if (previous == model::Health::Offline) {
     spdlog::info("{} (id {}) answers again after {} silent cycles", name, device.setup.unit,
-                 device.schedule.silent_cycles());
+                 device.silence);
   } else if (health == model::Health::Online && previous == model::Health::Degraded) {
     auto suppressed = m_log_limiter.clear(key);
     spdlog::info("{}: reads complete again{}", name,

@@ -92,6 +92,7 @@ class BusWorker {
     protocol::DeviceSupport support;
     Validator validator;
     std::uint64_t cycle = 0;
+    int silence = 0;  // silent cycles before the last answer
     bool identified = false;
     std::uint64_t support_seen = 0;  // support.generation() last copied into the status
   };
