@@ -116,7 +116,7 @@ TEST(BusCommand, ACommandsTrafficIsCountedForItsDeviceNotForThePollItInterrupts)
   auto reads_of_1 = std::count_if(frames.begin(), frames.end(), [](const transport::Bytes& f) {
     return f[0] == 1 && f[1] != protocol::fc::k_encapsulated_interface;  // not identification
   });
-  const auto& counters = rig.worker->status().devices[0].counters;
+  auto counters = rig.worker->status().devices[0].counters;
   EXPECT_EQ(counters.timeouts, 0U) << "the silence of id 9 is not dev1's";
   EXPECT_EQ(counters.requests, static_cast<std::uint64_t>(reads_of_1))
       << "the poll's requests and the command's to dev1";
