@@ -1,9 +1,8 @@
 #pragma once
-// Commands: what callers beside the poll loop ask of a bus (the CLI beside the daemon, later
-// the HTTP API and MQTT). They reach the bus only through its worker's one queue
-// (BusWorker::submit) and each is answered exactly once through a future the caller can wait
-// on with a deadline of its own. One-shot reads now; writes and pass-through requests follow
-// the same path.
+// Commands: what callers beside the poll loop (the HTTP API, MQTT) ask of a bus. They reach
+// the bus only through its worker's one queue (BusWorker::submit) and each is answered exactly
+// once through a future the caller can wait on with a deadline of its own. One-shot reads now;
+// writes and pass-through requests follow the same path.
 
 #include <chrono>
 #include <cstdint>
