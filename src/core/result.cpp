@@ -32,6 +32,8 @@ const char* to_string(ErrorKind kind) {
       return "invalid argument";
     case ErrorKind::Rejected:
       return "rejected";
+    case ErrorKind::Cancelled:
+      return "cancelled";
   }
   return "unknown error";
 }

@@ -24,6 +24,7 @@ enum class ErrorKind : std::uint8_t {
   Io,                // any other operating system error
   InvalidArgument,   // the caller asked for something impossible
   Rejected,          // a far end refused the data itself (HTTP 4xx): sending it again cannot help
+  Cancelled,         // given up before it ran: whoever was to run it stopped
 };
 
 const char* to_string(ErrorKind kind);

@@ -24,11 +24,13 @@ bool silent(ErrorKind kind) {
 }  // namespace
 
 Reading FieldReader::read(std::uint8_t unit, std::span<const protocol::FieldId> wanted,
-                          protocol::DeviceSupport& support) {
+                          protocol::DeviceSupport& support,
+                          const std::function<void()>& between_blocks) {
   Reading reading;
   reading.unit = unit;
   auto plan = protocol::plan_reads(m_map, wanted, m_options, support);
   int silent_blocks = 0;
+  bool sent = false;
   for (const auto& block : plan) {
     if (silent_blocks >= 2) {
       for (auto id : block.fields) {
@@ -40,6 +42,8 @@ Reading FieldReader::read(std::uint8_t unit, std::span<const protocol::FieldId> 
       }
       continue;
     }
+    if (sent && between_blocks) between_blocks();
+    sent = true;
     auto failures_before = reading.failures.size();
     read_block(block, support, reading);
     bool all_silent =
@@ -63,8 +67,8 @@ void FieldReader::read_block(const ReadBlock& block, protocol::DeviceSupport& su
   ++reading.requests;
   auto words = m_client.read(reading.unit, block.table, block.start, block.count);
   if (words) {
-    auto steady = std::chrono::steady_clock::now();
-    auto wall = std::chrono::system_clock::now();
+    auto steady = m_clock.steady_now();
+    auto wall = m_clock.wall_now();
     for (auto id : block.fields) {
       const auto& field = m_map.field(id);
       auto offset = static_cast<std::size_t>(field.address - block.start);

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/result.hpp"
 #include "protocol/read_plan.hpp"
 #include "protocol/register_map.hpp"
@@ -44,14 +46,17 @@ std::string describe_block(const protocol::ReadBlock& block);
 
 class FieldReader {
  public:
+  // `clock` stamps the read times of the values (the bus worker's clock).
   FieldReader(const protocol::RegisterMap& map, transport::ModbusClient& client,
-              protocol::PlanOptions options)
-      : m_map(map), m_client(client), m_options(options) {}
+              protocol::PlanOptions options, const core::Clock& clock = core::system_clock())
+      : m_map(map), m_client(client), m_options(options), m_clock(clock) {}
 
   // Reads `wanted` from device `unit`. After two blocks in a row got no reply at all, the rest
-  // are not sent (a silent device costs two timeouts, not one per block).
+  // are not sent (a silent device costs two timeouts, not one per block). `between_blocks`, if
+  // set, is called between two blocks that are sent (the bus worker runs a command there, so
+  // a command never waits for more than one block).
   Reading read(std::uint8_t unit, std::span<const protocol::FieldId> wanted,
-               protocol::DeviceSupport& support);
+               protocol::DeviceSupport& support, const std::function<void()>& between_blocks = {});
 
  private:
   void read_block(const protocol::ReadBlock& block, protocol::DeviceSupport& support,
@@ -60,6 +65,7 @@ class FieldReader {
   const protocol::RegisterMap& m_map;
   transport::ModbusClient& m_client;
   protocol::PlanOptions m_options;
+  const core::Clock& m_clock;
 };
 
 }  // namespace tracermon::device

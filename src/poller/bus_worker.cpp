@@ -14,6 +14,7 @@ using core::ErrorKind;
 using protocol::PollClass;
 using std::chrono::duration;
 using std::chrono::milliseconds;
+using transport::ClientCounters;
 
 namespace {
 
@@ -37,13 +38,67 @@ double to_ms(std::chrono::microseconds us) {
   return static_cast<double>(us.count()) / 1000.0;
 }
 
+// The client's counters that add up (every count and the total latency), a - b and a + b.
+ClientCounters combine(const ClientCounters& a, const ClientCounters& b, bool add) {
+  auto op = [add](std::uint64_t x, std::uint64_t y) { return add ? x + y : x - y; };
+  ClientCounters r;
+  r.requests = op(a.requests, b.requests);
+  r.replies = op(a.replies, b.replies);
+  r.timeouts = op(a.timeouts, b.timeouts);
+  r.crc_errors = op(a.crc_errors, b.crc_errors);
+  r.bad_replies = op(a.bad_replies, b.bad_replies);
+  r.wrong_unit = op(a.wrong_unit, b.wrong_unit);
+  r.echoes = op(a.echoes, b.echoes);
+  r.noise_bytes = op(a.noise_bytes, b.noise_bytes);
+  r.late_replies = op(a.late_replies, b.late_replies);
+  r.other_master = op(a.other_master, b.other_master);
+  r.exceptions = op(a.exceptions, b.exceptions);
+  r.retries = op(a.retries, b.retries);
+  r.link_errors = op(a.link_errors, b.link_errors);
+  r.total_latency = add ? a.total_latency + b.total_latency : a.total_latency - b.total_latency;
+  return r;
+}
+ClientCounters minus(const ClientCounters& a, const ClientCounters& b) {
+  return combine(a, b, false);
+}
+ClientCounters plus(const ClientCounters& a, const ClientCounters& b) {
+  return combine(a, b, true);
+}
+
+// Traffic with one device into its counters; the mean latency over all its replies.
+void add_traffic(model::DeviceCounters& c, const ClientCounters& t) {
+  c.requests += t.requests;
+  c.replies += t.replies;
+  c.timeouts += t.timeouts;
+  c.crc_errors += t.crc_errors;
+  c.bad_replies += t.bad_replies;
+  c.wrong_unit += t.wrong_unit;
+  c.echoes += t.echoes;
+  c.noise_bytes += t.noise_bytes;
+  c.late_replies += t.late_replies;
+  c.other_master += t.other_master;
+  c.retries += t.retries;
+  c.link_errors += t.link_errors;
+  if (t.replies > 0) {
+    auto batch = to_ms(t.total_latency);
+    c.latency_ms_mean += (batch - c.latency_ms_mean * static_cast<double>(t.replies)) /
+                         static_cast<double>(c.replies);
+  }
+}
+
 }  // namespace
 
-BusWorker::BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& clock,
-                     SnapshotCallback on_snapshot)
-    : m_setup(std::move(setup)), m_map(map), m_clock(clock), m_on_snapshot(std::move(on_snapshot)) {
-  m_client = transport::make_client(m_setup.port, m_setup.serial, m_setup.client);
-  auto start = std::chrono::steady_clock::now();
+BusWorker::BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& watch,
+                     SnapshotCallback on_snapshot, const core::Clock& clock,
+                     std::unique_ptr<transport::ModbusClient> client)
+    : m_setup(std::move(setup)),
+      m_map(map),
+      m_watch(watch),
+      m_clock(clock),
+      m_on_snapshot(std::move(on_snapshot)),
+      m_client(std::move(client)) {
+  if (!m_client) m_client = transport::make_client(m_setup.port, m_setup.serial, m_setup.client);
+  auto start = m_clock.steady_now();
   m_status.name = m_setup.name;
   m_status.port = m_setup.port.to_string();
   for (const auto& d : m_setup.devices) {
@@ -66,36 +121,97 @@ void BusWorker::start() {
 }
 
 void BusWorker::stop() {
+  std::deque<Queued> dropped;
   {
     std::lock_guard lock(m_mutex);
     m_stop = true;
-    m_jobs.clear();
+    dropped.swap(m_queue);
   }
   m_wake.notify_all();
+  // Answered before the join: the request on the wire may take a timeout or two.
+  for (auto& command : dropped)
+    command.refuse(stopped());
   if (m_thread.joinable()) m_thread.join();
 }
 
-void BusWorker::post(BusJob job) {
+void BusWorker::enqueue(Queued command) {
+  command.submitted = m_clock.steady_now();
   {
     std::lock_guard lock(m_mutex);
-    if (m_stop) return;
-    m_jobs.push_back(std::move(job));
+    if (!m_stop) {
+      m_queue.push_back(std::move(command));
+      m_wake.notify_all();
+      return;
+    }
   }
-  m_wake.notify_all();
+  command.refuse(stopped());
 }
 
-std::future<device::Reading> BusWorker::read(std::uint8_t unit,
-                                             std::vector<protocol::FieldId> fields) {
-  auto promise = std::make_shared<std::promise<device::Reading>>();
+ReadFuture BusWorker::submit(ReadCommand command) {
+  auto promise = std::make_shared<std::promise<ReadResult>>();
   auto future = promise->get_future();
-  post([this, unit, fields = std::move(fields), promise](transport::ModbusClient& client) {
-    device::FieldReader reader(m_map, client, {m_setup.max_registers});
-    auto it = std::find_if(m_devices.begin(), m_devices.end(),
-                           [&](const Device& d) { return d.setup.unit == unit; });
-    protocol::DeviceSupport scratch;
-    promise->set_value(reader.read(unit, fields, it != m_devices.end() ? it->support : scratch));
-  });
+  Queued queued;
+  queued.unit = command.unit;
+  queued.deadline = m_clock.steady_now() + command.timeout;
+  queued.refuse = [promise](core::Error error) { promise->set_value(std::move(error)); };
+  queued.run = [this, command = std::move(command), promise](transport::ModbusClient& client) {
+    device::FieldReader reader(m_map, client, {m_setup.max_registers}, m_clock);
+    auto* device = find(command.unit);
+    protocol::DeviceSupport scratch;  // what an unconfigured id lacks is not remembered
+    auto reading = reader.read(command.unit, command.fields, device ? device->support : scratch);
+    promise->set_value(read_result(std::move(reading)));
+  };
+  enqueue(std::move(queued));
   return future;
+}
+
+ReadFuture BusWorker::read(std::uint8_t unit, std::vector<protocol::FieldId> fields) {
+  return submit({unit, std::move(fields)});
+}
+
+void BusWorker::post(BusJob job) {
+  Queued queued;
+  queued.run = std::move(job);
+  queued.refuse = [](const core::Error&) {};  // nobody waits for a job
+  enqueue(std::move(queued));
+}
+
+core::Error BusWorker::stopped() const {
+  return core::Error{ErrorKind::Cancelled, fmt::format("bus {} stopped", m_setup.name)};
+}
+
+BusWorker::Device* BusWorker::find(std::uint8_t unit) {
+  auto it = std::find_if(m_devices.begin(), m_devices.end(),
+                         [&](const Device& d) { return d.setup.unit == unit; });
+  return it == m_devices.end() ? nullptr : &*it;
+}
+
+bool BusWorker::serve_one() {
+  Queued command;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_stop || m_queue.empty()) return false;
+    command = std::move(m_queue.front());
+    m_queue.pop_front();
+  }
+  auto now = m_clock.steady_now();
+  if (now >= command.deadline) {
+    auto waited = std::chrono::duration_cast<milliseconds>(now - command.submitted);
+    command.refuse(core::Error{
+        ErrorKind::Timeout,
+        fmt::format("bus {}: waited {} ms for the bus, not sent", m_setup.name, waited.count())});
+    return true;
+  }
+  auto before = m_client->counters();
+  command.run(*m_client);
+  auto traffic = minus(m_client->counters(), before);
+  m_command_traffic = plus(m_command_traffic, traffic);
+  if (auto* device = command.unit ? find(*command.unit) : nullptr) {
+    std::lock_guard lock(m_mutex);
+    add_traffic(m_status.devices[static_cast<std::size_t>(device - m_devices.data())].counters,
+                traffic);
+  }
+  return true;
 }
 
 model::BusStatus BusWorker::status() const {
@@ -112,33 +228,33 @@ void BusWorker::carry_over(const model::BusStatus& previous) {
   }
 }
 
-void BusWorker::run_jobs(std::unique_lock<std::mutex>& lock) {
-  while (!m_jobs.empty() && !m_stop) {
-    auto job = std::move(m_jobs.front());
-    m_jobs.pop_front();
-    lock.unlock();
-    job(*m_client);
-    lock.lock();
-  }
+bool BusWorker::link_down() const {
+  return m_link_failures > 0 && m_clock.steady_now() < m_link_retry_at;
 }
 
-bool BusWorker::link_down() const {
-  return m_link_failures > 0 && std::chrono::steady_clock::now() < m_link_retry_at;
+bool BusWorker::polls_due() const {
+  if (link_down()) return false;
+  auto now = m_clock.steady_now();
+  return std::any_of(m_devices.begin(), m_devices.end(),
+                     [&](const Device& d) { return !d.schedule.due(now).empty(); });
 }
 
 void BusWorker::run() {
-  std::unique_lock lock(m_mutex);
-  while (!m_stop) {
-    run_jobs(lock);
-    if (m_stop) break;
-    lock.unlock();
+  auto stopping = [this] {
+    std::lock_guard lock(m_mutex);
+    return m_stop;
+  };
+  while (!stopping()) {
+    // Nothing to poll: the commands, one after another, until a poll falls due.
+    while (!polls_due() && serve_one()) {
+    }
     if (!link_down()) {
       for (auto& device : m_devices) {
-        auto classes = device.schedule.due(std::chrono::steady_clock::now());
+        serve_one();  // a command waits for one block at most: the one before it
+        if (stopping()) break;
+        auto classes = device.schedule.due(m_clock.steady_now());
         if (!classes.empty()) poll(device, classes);
         if (link_down()) break;
-        std::lock_guard peek(m_mutex);
-        if (m_stop) break;
       }
       std::lock_guard count(m_mutex);
       ++m_status.rounds;
@@ -147,8 +263,8 @@ void BusWorker::run() {
     for (const auto& device : m_devices)
       next = std::min(next, device.schedule.next_due());
     if (link_down()) next = std::max(next, m_link_retry_at);
-    lock.lock();
-    m_wake.wait_until(lock, next, [this] { return m_stop || !m_jobs.empty(); });
+    std::unique_lock lock(m_mutex);
+    m_clock.wait_until(lock, m_wake, next, [this] { return m_stop || !m_queue.empty(); });
   }
 }
 
@@ -164,7 +280,7 @@ std::vector<protocol::FieldId> BusWorker::wanted(const Device& device,
   return ids;
 }
 
-bool BusWorker::probe(Device& device) {
+std::optional<core::Error> BusWorker::probe(Device& device) {
   // The first fast field alone, without retries: a dead device costs one timeout per try.
   const protocol::Field* first = nullptr;
   for (const auto& field : m_map.fields()) {
@@ -173,11 +289,11 @@ bool BusWorker::probe(Device& device) {
       break;
     }
   }
-  if (first == nullptr) return true;
+  if (first == nullptr) return std::nullopt;
   auto saved = m_client->options().retries;
   m_client->options().retries = 0;
   m_client->reset_max_latency();
-  auto before = m_client->counters();
+  auto before = mark();
   auto reply = m_client->read(device.setup.unit, first->table, first->address, first->width());
   m_client->options().retries = saved;
   device::Reading reading;
@@ -186,53 +302,69 @@ bool BusWorker::probe(Device& device) {
     reading.failures.push_back({first->id, reply.error(), "probe"});
   }
   account(device, before, reading);
-  if (reply) return true;
+  if (reply) return std::nullopt;
   const auto& error = reply.error();
-  return !(is_silence(error.kind) || is_link_error(error.kind));
+  if (is_silence(error.kind) || is_link_error(error.kind)) return error;
+  return std::nullopt;  // an exception or a broken reply: someone is there
+}
+
+void BusWorker::link_failed(const core::Error& error) {
+  ++m_link_failures;
+  m_link_retry_at = m_clock.steady_now() + link_backoff(m_link_failures);
+  auto text = error.describe();
+  if (auto logged = m_log_limiter.admit("link", fmt::format("bus {}: port {} unavailable: {}",
+                                                            m_setup.name, m_status.port, text))) {
+    spdlog::warn("{}; retrying", *logged);
+  }
+  std::lock_guard lock(m_mutex);
+  m_status.link_up = false;
+  m_status.link_error = text;
+}
+
+void BusWorker::link_works() {
+  if (m_link_failures > 0) {
+    m_log_limiter.clear("link");
+    spdlog::info("bus {}: port {} is back", m_setup.name, m_status.port);
+  }
+  m_link_failures = 0;
+  std::lock_guard lock(m_mutex);
+  m_status.link_up = true;
+  m_status.link_error.clear();
 }
 
 void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
-  auto now = std::chrono::steady_clock::now();
   ++device.cycle;
-  if (device.schedule.silent_cycles() > 0 && !probe(device)) {
-    device::Reading silent;
-    silent.unit = device.setup.unit;
-    device.schedule.no_answer(std::chrono::steady_clock::now());
-    publish(device, silent, model::Health::Offline);
-    return;
+  if (device.schedule.silent_cycles() > 0) {
+    if (auto error = probe(device)) {
+      // A port that is still gone keeps backing the bus off; one that is back ends that.
+      if (is_link_error(error->kind)) {
+        link_failed(*error);
+      } else if (m_link_failures > 0) {
+        link_works();
+      }
+      device::Reading silent;
+      silent.unit = device.setup.unit;
+      device.schedule.no_answer(m_clock.steady_now());
+      publish(device, silent, model::Health::Offline);
+      return;
+    }
   }
   auto fields = wanted(device, classes);
   m_client->reset_max_latency();
-  auto before = m_client->counters();
-  device::FieldReader reader(m_map, *m_client, {m_setup.max_registers});
-  auto reading = reader.read(device.setup.unit, fields, device.support);
+  auto before = mark();
+  device::FieldReader reader(m_map, *m_client, {m_setup.max_registers}, m_clock);
+  auto reading = reader.read(device.setup.unit, fields, device.support, [this] { serve_one(); });
   account(device, before, reading);
-  now = std::chrono::steady_clock::now();
+  auto now = m_clock.steady_now();
 
-  bool link_failed =
+  bool port_gone =
       !reading.failures.empty() && reading.values.empty() &&
       std::all_of(reading.failures.begin(), reading.failures.end(),
                   [](const device::FieldFailure& f) { return is_link_error(f.error.kind); });
-  if (link_failed) {
-    ++m_link_failures;
-    m_link_retry_at = now + link_backoff(m_link_failures);
-    const auto& error = reading.failures.front().error.describe();
-    if (auto text = m_log_limiter.admit("link", fmt::format("bus {}: port {} unavailable: {}",
-                                                            m_setup.name, m_status.port, error))) {
-      spdlog::warn("{}; retrying", *text);
-    }
-    std::lock_guard lock(m_mutex);
-    m_status.link_up = false;
-    m_status.link_error = error;
+  if (port_gone) {
+    link_failed(reading.failures.front().error);
   } else if (m_link_failures > 0 || !reading.values.empty()) {
-    if (m_link_failures > 0) {
-      m_log_limiter.clear("link");
-      spdlog::info("bus {}: port {} is back", m_setup.name, m_status.port);
-    }
-    m_link_failures = 0;
-    std::lock_guard lock(m_mutex);
-    m_status.link_up = true;
-    m_status.link_error.clear();
+    link_works();
   }
 
   bool answered = !reading.values.empty() ||
@@ -246,6 +378,7 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
     publish(device, reading, model::Health::Offline);
     return;
   }
+  device.silence = device.schedule.silent_cycles();  // for the log: answered() resets it
   device.schedule.answered(now);
   for (auto poll_class : classes) {
     bool complete = std::none_of(
@@ -254,6 +387,7 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
     device.schedule.polled(poll_class, now, complete);
   }
   if (!device.identified) {
+    serve_one();
     device.identified = true;
     auto identity = m_client->identify(device.setup.unit);
     if (identity) {
@@ -267,41 +401,26 @@ void BusWorker::poll(Device& device, const std::vector<PollClass>& classes) {
           reading.failures.empty() ? model::Health::Online : model::Health::Degraded);
 }
 
-void BusWorker::account(Device& device, const transport::ClientCounters& before,
-                        const device::Reading& reading) {
+void BusWorker::account(Device& device, const Mark& before, const device::Reading& reading) {
   const auto& after = m_client->counters();
+  auto traffic = minus(minus(after, before.client), minus(m_command_traffic, before.commands));
   std::lock_guard lock(m_mutex);
   auto& status = m_status.devices[static_cast<std::size_t>(&device - m_devices.data())];
   auto& c = status.counters;
-  c.requests += after.requests - before.requests;
-  c.replies += after.replies - before.replies;
-  c.timeouts += after.timeouts - before.timeouts;
-  c.crc_errors += after.crc_errors - before.crc_errors;
-  c.bad_replies += after.bad_replies - before.bad_replies;
-  c.wrong_unit += after.wrong_unit - before.wrong_unit;
-  c.echoes += after.echoes - before.echoes;
-  c.noise_bytes += after.noise_bytes - before.noise_bytes;
-  c.late_replies += after.late_replies - before.late_replies;
-  c.other_master += after.other_master - before.other_master;
-  c.retries += after.retries - before.retries;
-  c.link_errors += after.link_errors - before.link_errors;
+  add_traffic(c, traffic);
   for (const auto& failure : reading.failures) {
     if (failure.error.kind == ErrorKind::Exception) ++c.exceptions[failure.error.exception_code];
   }
-  auto replies = after.replies - before.replies;
-  if (replies > 0) {
+  if (traffic.replies > 0) {
+    // Of the last reply of this read and the longest since it began; a command run between
+    // its blocks can be that one.
     c.latency_ms_last = to_ms(after.last_latency);
-    // The longest reply of this device's reads, not just the last one.
     c.latency_ms_max = std::max(c.latency_ms_max, to_ms(after.max_latency));
-    auto total_replies = static_cast<double>(c.replies);
-    auto batch = to_ms(after.total_latency - before.total_latency);
-    c.latency_ms_mean = c.latency_ms_mean +
-                        (batch - c.latency_ms_mean * static_cast<double>(replies)) / total_replies;
   }
   if (!reading.failures.empty()) {
     const auto& failure = reading.failures.front();
     status.last_error = fmt::format("{}: {}", failure.block, failure.error.describe());
-    status.last_error_time = std::chrono::system_clock::now();
+    status.last_error_time = m_clock.wall_now();
   }
 }
 
@@ -321,7 +440,7 @@ void BusWorker::set_health(Device& device, model::Health health, const std::stri
                  why.empty() ? "" : ": " + why);
   } else if (previous == model::Health::Offline) {
     spdlog::info("{} (id {}) answers again after {} silent cycles", name, device.setup.unit,
-                 device.schedule.silent_cycles());
+                 device.silence);
   } else if (health == model::Health::Online && previous == model::Health::Degraded) {
     auto suppressed = m_log_limiter.clear(key);
     spdlog::info("{}: reads complete again{}", name,
@@ -339,7 +458,7 @@ void BusWorker::note_error(Device& device, const std::string& error) {
 }
 
 void BusWorker::publish(Device& device, const device::Reading& reading, model::Health health) {
-  auto clock = m_clock.now();
+  auto clock = m_watch.now();
   if (clock.jump) {
     spdlog::warn(
         "the wall clock jumped by {:.3f} s (NTP or a manual change); history and energy "

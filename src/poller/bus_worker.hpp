@@ -1,7 +1,8 @@
 #pragma once
 // One worker per bus: the only master on it. It owns the link, polls its devices in turn by
-// poll class, and runs one-shot jobs (reads now, writes later) from its queue between polls, so
-// nothing else ever talks on the bus at the same time. Results leave as immutable snapshots.
+// poll class, and runs commands (bus_command.hpp: one-shot reads now, writes later) from its
+// one queue between poll blocks, so nothing else ever talks on the bus at the same time.
+// Results leave as immutable snapshots and as the commands' answers.
 
 #include <condition_variable>
 #include <cstdint>
@@ -10,14 +11,17 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/log_limiter.hpp"
 #include "device/field_reader.hpp"
 #include "model/device_status.hpp"
 #include "model/snapshot.hpp"
+#include "poller/bus_command.hpp"
 #include "poller/clock_watch.hpp"
 #include "poller/poll_schedule.hpp"
 #include "poller/validator.hpp"
@@ -49,21 +53,32 @@ using BusJob = std::function<void(transport::ModbusClient&)>;
 
 class BusWorker {
  public:
-  BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& clock,
-            SnapshotCallback on_snapshot);
+  // `clock` drives the poll schedule, the backoff of silent devices and the link retry (a
+  // core::ManualClock in tests); the client's I/O timeouts stay on the real clock. `client`
+  // replaces the one made for `setup.port` (tests put a tap or a scripted slave there).
+  BusWorker(BusSetup setup, const protocol::RegisterMap& map, ClockWatch& watch,
+            SnapshotCallback on_snapshot, const core::Clock& clock = core::system_clock(),
+            std::unique_ptr<transport::ModbusClient> client = nullptr);
   ~BusWorker();
   BusWorker(const BusWorker&) = delete;
   BusWorker& operator=(const BusWorker&) = delete;
 
   void start();
-  // Finishes the request on the wire, then returns; queued jobs are dropped (their futures
-  // see a broken promise).
+  // Answers every queued command at once with ErrorKind::Cancelled (as it does every command
+  // submitted later), lets the worker finish the request on the wire, then returns. Queued
+  // jobs are dropped without running.
   void stop();
 
-  // Runs `job` between two polls. Thread-safe.
+  // Commands, thread-safe. One queue, first in first out. Before each poll block (between
+  // devices and between the blocks of one device's read) the worker runs one command, so a
+  // command waits for at most one block and polls and commands take turns; while no poll is
+  // due it runs them one after another. Commands submitted before start() wait for it.
+  ReadFuture submit(ReadCommand command);
+  // submit() with the default deadline.
+  ReadFuture read(std::uint8_t unit, std::vector<protocol::FieldId> fields);
+  // Runs `job` with the bus to itself, in the same queue and turn as a command (pass-through
+  // requests until they are commands of their own).
   void post(BusJob job);
-  // Reads fields of one device through the queue (for `tracermon read` beside the daemon).
-  std::future<device::Reading> read(std::uint8_t unit, std::vector<protocol::FieldId> fields);
 
   [[nodiscard]] model::BusStatus status() const;
   // Before start(): goes on counting from `previous` for each device of the same name and id.
@@ -77,17 +92,43 @@ class BusWorker {
     protocol::DeviceSupport support;
     Validator validator;
     std::uint64_t cycle = 0;
+    int silence = 0;  // silent cycles before the last answer
     bool identified = false;
     std::uint64_t support_seen = 0;  // support.generation() last copied into the status
   };
 
+  // A command in the queue: run with the bus, or refused without it (its deadline passed, or
+  // the worker stopped).
+  struct Queued {
+    std::optional<std::uint8_t> unit;  // whom it talks to, for the device's counters
+    core::SteadyTime submitted;
+    core::SteadyTime deadline = core::SteadyTime::max();
+    std::function<void(transport::ModbusClient&)> run;
+    std::function<void(core::Error)> refuse;
+  };
+
   void run();
-  void run_jobs(std::unique_lock<std::mutex>& lock);
+  void enqueue(Queued command);
+  // Runs (or refuses) the oldest command; false when there was none or the worker stops.
+  bool serve_one();
+  [[nodiscard]] bool polls_due() const;
+  [[nodiscard]] Device* find(std::uint8_t unit);
+  [[nodiscard]] core::Error stopped() const;  // the answer to a command after stop()
   void poll(Device& device, const std::vector<protocol::PollClass>& classes);
-  bool probe(Device& device);  // one request, no retry: is a silent device back?
+  // One request, no retry: is a silent device back? The error when it is not.
+  std::optional<core::Error> probe(Device& device);
+  // A port that is gone backs the whole bus off (1, 2, 4 ... 30 s); link_works ends that.
+  void link_failed(const core::Error& error);
+  void link_works();
   void publish(Device& device, const device::Reading& reading, model::Health health);
-  void account(Device& device, const transport::ClientCounters& before,
-               const device::Reading& reading);
+  // Adds what the client counted since `mark` to the device's counters, less what commands
+  // run meanwhile sent (they are counted for the device they talk to).
+  struct Mark {
+    transport::ClientCounters client;
+    transport::ClientCounters commands;
+  };
+  [[nodiscard]] Mark mark() const { return {m_client->counters(), m_command_traffic}; }
+  void account(Device& device, const Mark& before, const device::Reading& reading);
   void note_error(Device& device, const std::string& error);
   void set_health(Device& device, model::Health health, const std::string& why);
   [[nodiscard]] std::vector<protocol::FieldId> wanted(
@@ -96,17 +137,19 @@ class BusWorker {
 
   BusSetup m_setup;
   const protocol::RegisterMap& m_map;
-  ClockWatch& m_clock;
+  ClockWatch& m_watch;
+  const core::Clock& m_clock;
   SnapshotCallback m_on_snapshot;
   std::unique_ptr<transport::ModbusClient> m_client;
   std::vector<Device> m_devices;
   core::LogLimiter m_log_limiter;
   core::SteadyTime m_link_retry_at{};
   int m_link_failures = 0;
+  transport::ClientCounters m_command_traffic;  // what commands sent so far
 
   mutable std::mutex m_mutex;  // guards the queue, m_stop and m_status
   std::condition_variable m_wake;
-  std::deque<BusJob> m_jobs;
+  std::deque<Queued> m_queue;
   bool m_stop = false;
   model::BusStatus m_status;
   std::thread m_thread;

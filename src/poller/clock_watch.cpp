@@ -8,9 +8,13 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 ClockWatch::ClockWatch(WallSource wall, SteadySource steady, milliseconds tolerance)
-    : m_wall(wall ? std::move(wall) : [] { return std::chrono::system_clock::now(); }),
-      m_steady(steady ? std::move(steady) : [] { return std::chrono::steady_clock::now(); }),
+    : m_wall(wall ? std::move(wall) : [] { return core::system_clock().wall_now(); }),
+      m_steady(steady ? std::move(steady) : [] { return core::system_clock().steady_now(); }),
       m_tolerance(tolerance) {}
+
+ClockWatch::ClockWatch(const core::Clock& clock, milliseconds tolerance)
+    : ClockWatch([&clock] { return clock.wall_now(); }, [&clock] { return clock.steady_now(); },
+                 tolerance) {}
 
 core::WallTime ClockWatch::trust_floor() {
   return core::WallTime{std::chrono::seconds{1767225600}};  // 2026-01-01T00:00:00Z

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/clock.hpp"
 #include "model/snapshot.hpp"
 
 namespace tracermon::poller {
@@ -27,6 +28,9 @@ class ClockWatch {
 
   // Sources are injectable for tests; the defaults are the real clocks.
   explicit ClockWatch(WallSource wall = {}, SteadySource steady = {},
+                      std::chrono::milliseconds tolerance = std::chrono::seconds(2));
+  // Both times from `clock` (a core::ManualClock in tests), which must outlive this.
+  explicit ClockWatch(const core::Clock& clock,
                       std::chrono::milliseconds tolerance = std::chrono::seconds(2));
 
   // Thread-safe: bus workers call it when a cycle ends.

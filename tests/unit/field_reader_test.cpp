@@ -171,3 +171,29 @@ TEST(FieldReader, RetriesAsConfigured) {
   EXPECT_EQ(rig.client.counters().retries, 2u);
   EXPECT_EQ(rig.client.counters().timeouts, 3u);
 }
+
+TEST(FieldReader, CallsTheHookBetweenBlocksOnly) {
+  Rig rig(full_slave());
+  protocol::DeviceSupport support;
+  auto all = protocol::all_readable_fields(map());
+  std::vector<int> sent_before_call;
+  auto reading =
+      rig.reader.read(1, all, support, [&] { sent_before_call.push_back(rig.slave->requests); });
+  ASSERT_GT(reading.requests, 2);
+  std::vector<int> expected;
+  for (int i = 1; i < reading.requests; ++i)
+    expected.push_back(i);
+  EXPECT_EQ(sent_before_call, expected) << "after every block but the last, once";
+}
+
+TEST(FieldReader, ASilentDeviceGetsNoHookForTheBlocksItIsNotSent) {
+  auto slave = full_slave();
+  slave->silent = true;
+  Rig rig(std::move(slave));
+  protocol::DeviceSupport support;
+  int calls = 0;
+  auto reading =
+      rig.reader.read(1, protocol::all_readable_fields(map()), support, [&] { ++calls; });
+  EXPECT_EQ(reading.requests, 2);
+  EXPECT_EQ(calls, 1);
+}

@@ -3,66 +3,18 @@
 
 #include "poller/bus_worker.hpp"
 
-#include <atomic>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 
 #include <gtest/gtest.h>
 
-#include "sim/sim_stream.hpp"
-#include "transport/port_spec.hpp"
+#include "worker_rig.hpp"
 
 namespace tracermon::poller {
 namespace {
 
-using std::chrono::milliseconds;
-
-// Collects snapshots and lets a test wait for a condition on them (no sleeps).
-class Collector {
- public:
-  void add(model::SnapshotPtr s) {
-    {
-      std::lock_guard lock(m_mutex);
-      m_all.push_back(std::move(s));
-    }
-    m_changed.notify_all();
-  }
-  // Waits until `done(snapshots)` holds; false after `limit` of real time (a hang).
-  template <typename Pred>
-  bool wait(Pred done, std::chrono::seconds limit = std::chrono::seconds(60)) {
-    std::unique_lock lock(m_mutex);
-    return m_changed.wait_for(lock, limit, [&] { return done(m_all); });
-  }
-  std::vector<model::SnapshotPtr> all() {
-    std::lock_guard lock(m_mutex);
-    return m_all;
-  }
-
- private:
-  std::mutex m_mutex;
-  std::condition_variable m_changed;
-  std::vector<model::SnapshotPtr> m_all;
-};
-
-std::size_t count_for(const std::vector<model::SnapshotPtr>& all, const std::string& device) {
-  return static_cast<std::size_t>(std::count_if(
-      all.begin(), all.end(), [&](const model::SnapshotPtr& s) { return s->device == device; }));
-}
-
-BusSetup setup_for(const std::string& sim_options, std::vector<std::uint8_t> units) {
-  sim::register_sim_ports();
-  BusSetup setup;
-  setup.name = "test";
-  setup.port = transport::parse_port("sim:" + sim_options);
-  setup.client.timeout = milliseconds(100);
-  setup.client.gap = milliseconds(2);
-  setup.client.retries = 1;
-  setup.intervals = {milliseconds(200), milliseconds(1000), milliseconds(300), 4};
-  for (auto u : units)
-    setup.devices.push_back({u, "dev" + std::to_string(u), "site", ""});
-  return setup;
-}
+using test::Collector;
+using test::count_for;
+using test::setup_for;
 
 const protocol::RegisterMap& map() {
   return protocol::RegisterMap::builtin();
@@ -171,10 +123,11 @@ TEST(BusWorker, OneShotReadsGoThroughTheQueueBetweenPolls) {
                    [&](model::SnapshotPtr s) { got.add(std::move(s)); });
   worker.start();
   auto id = map().find("battery_rated_voltage")->id;
-  auto reading = worker.read(1, {id}).get();
+  auto result = worker.read(1, {id}).get();
   worker.stop();
-  ASSERT_EQ(reading.values.size(), 1U);
-  EXPECT_EQ(reading.values[0].raw, 2400) << "the AN profile is a 24 V unit";
+  ASSERT_TRUE(result) << result.error().describe();
+  ASSERT_EQ(result.value().values.size(), 1U);
+  EXPECT_EQ(result.value().values[0].raw, 2400) << "the AN profile is a 24 V unit";
 }
 
 }  // namespace
