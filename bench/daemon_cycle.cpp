@@ -141,11 +141,11 @@ void cycle_over_pty(int controllers, int gap_ms) {
     std::uint64_t failures = 0;
     poller::ClockWatch clock;
     poller::BusWorker worker(setup, protocol::RegisterMap::builtin(), clock,
-                             [&](poller::SnapshotPtr s) {
+                             [&](model::SnapshotPtr s) {
                                std::lock_guard lock(mutex);
                                ++snapshots;
                                for (const auto& m : s->missing)
-                                 if (m.why != poller::Missing::Unsupported) ++failures;
+                                 if (m.why != model::Missing::Unsupported) ++failures;
                                changed.notify_all();
                              });
     auto wait_for = [&](std::uint64_t count) {

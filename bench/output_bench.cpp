@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "app/snapshot_json.hpp"
+#include "format/snapshot_json.hpp"
 #include "protocol/pdu.hpp"
 #include "protocol/read_plan.hpp"
 #include "sinks/ha_discovery.hpp"
@@ -39,17 +39,17 @@ double ms_since(Clock::time_point start) {
 }
 
 // Every live and statistics field of a Tracer, as one fast+slow cycle reads them.
-poller::DeviceSnapshot full_cycle(const protocol::RegisterMap& map, poller::SteadyTime now) {
-  poller::DeviceSnapshot s;
+model::DeviceSnapshot full_cycle(const protocol::RegisterMap& map, model::SteadyTime now) {
+  model::DeviceSnapshot s;
   s.device = "east";
   s.bus = "garage";
   s.site = "garage";
   s.unit = 1;
-  s.health = poller::Health::Online;
+  s.health = model::Health::Online;
   s.time = std::chrono::system_clock::now();
   for (const auto& field : map.fields()) {
     if (!sinks::has_entity(field)) continue;
-    poller::FieldSample sample;
+    model::FieldSample sample;
     sample.id = field.id;
     sample.raw = 1234 + field.address % 97;
     sample.word_count = static_cast<std::uint8_t>(field.width());
@@ -64,7 +64,7 @@ poller::DeviceSnapshot full_cycle(const protocol::RegisterMap& map, poller::Stea
 
 // The wire time of reading `fields` at 115200 baud: request and reply bytes at 10 bits a byte
 // plus the 1.75 ms RTU silence per request; no turnaround (the floor).
-double wire_ms(const protocol::RegisterMap& map, const poller::DeviceSnapshot& s) {
+double wire_ms(const protocol::RegisterMap& map, const model::DeviceSnapshot& s) {
   std::vector<protocol::FieldId> ids;
   for (const auto& f : s.fields)
     ids.push_back(f.id);
@@ -80,7 +80,7 @@ double wire_ms(const protocol::RegisterMap& map, const poller::DeviceSnapshot& s
 void encoding(const protocol::RegisterMap& map) {
   auto now = Clock::now();
   auto cycle = full_cycle(map, now);
-  poller::PollIntervals intervals;
+  model::PollIntervals intervals;
   constexpr int k_rounds = 20000;
   std::size_t sink = 0;
   auto time = [&](auto&& work) {
@@ -89,7 +89,7 @@ void encoding(const protocol::RegisterMap& map) {
       sink += work().size();
     return ms_since(start) * 1000.0 / k_rounds;  // us per cycle
   };
-  auto baseline = time([&] { return app::snapshot_json(map, cycle, intervals).dump(); });
+  auto baseline = time([&] { return format::snapshot_json(map, cycle, intervals).dump(); });
   auto state = time([&] { return sinks::device_state_message(map, cycle, intervals, now); });
   auto lines = time([&] {
     return sinks::device_lines(map, cycle, "tracer", sinks::InfluxPrecision::Nanoseconds);
