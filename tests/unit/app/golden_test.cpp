@@ -17,6 +17,7 @@
 #include "sinks/influx_lines.hpp"
 #include "sinks/live_state.hpp"
 #include "sinks/mqtt_messages.hpp"
+#include "sinks/output_queue.hpp"
 #include "web/api.hpp"
 #include "web/metrics.hpp"
 
