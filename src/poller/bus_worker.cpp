@@ -273,18 +273,7 @@ void BusWorker::account(Device& device, const transport::ClientCounters& before,
   std::lock_guard lock(m_mutex);
   auto& status = m_status.devices[static_cast<std::size_t>(&device - m_devices.data())];
   auto& c = status.counters;
-  c.requests += after.requests - before.requests;
-  c.replies += after.replies - before.replies;
-  c.timeouts += after.timeouts - before.timeouts;
-  c.crc_errors += after.crc_errors - before.crc_errors;
-  c.bad_replies += after.bad_replies - before.bad_replies;
-  c.wrong_unit += after.wrong_unit - before.wrong_unit;
-  c.echoes += after.echoes - before.echoes;
-  c.noise_bytes += after.noise_bytes - before.noise_bytes;
-  c.late_replies += after.late_replies - before.late_replies;
-  c.other_master += after.other_master - before.other_master;
-  c.retries += after.retries - before.retries;
-  c.link_errors += after.link_errors - before.link_errors;
+  c.add_since(before, after);
   for (const auto& failure : reading.failures) {
     if (failure.error.kind == ErrorKind::Exception) ++c.exceptions[failure.error.exception_code];
   }
