@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/device_status.hpp"
+#include "model/output_status.hpp"
 #include "model/poll_intervals.hpp"
 #include "model/site_totals.hpp"
 #include "snapshot_builder.hpp"
@@ -163,6 +164,33 @@ inline model::SiteTotals shed() {
               {"battery_soc", 87},
               {"generated_energy_total", 3058.47}};
   return t;
+}
+
+// MQTT connected after an error three hours ago; InfluxDB down, spilling to its outbox.
+inline std::vector<model::OutputStatus> outputs() {
+  model::OutputStatus mqtt;
+  mqtt.name = "mqtt";
+  mqtt.endpoint = "mqtt://broker.lan:1883";
+  mqtt.connected = true;
+  mqtt.counters.sent = 5000;
+  mqtt.counters.queued = 2;
+  mqtt.counters.errors = 1;
+  mqtt.counters.last_error = "connection lost";
+  mqtt.counters.last_error_time = k_wall - 3h;
+  model::OutputStatus influx;
+  influx.name = "influxdb";
+  influx.endpoint = "http://influx.lan:8086 db=solar";
+  influx.connected = false;
+  influx.counters.sent = 1200;
+  influx.counters.in_outbox = 340;
+  influx.counters.dropped = 7;
+  influx.counters.rejected = 3;
+  influx.counters.errors = 25;
+  influx.counters.last_error = "connect: Connection refused";
+  influx.counters.last_error_time = k_wall - 1min;
+  influx.counters.state = model::OutputState::Retrying;
+  influx.counters.retry_delay = 8s;
+  return {mqtt, influx};
 }
 
 }  // namespace tracermon::test::golden

@@ -1,4 +1,4 @@
-#include "sinks/mqtt_messages.hpp"
+#include "format/mqtt_messages.hpp"
 
 #include <regex>
 #include <set>
@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "sinks/ha_discovery.hpp"
+#include "format/ha_discovery.hpp"
 #include "snapshot_builder.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using nlohmann::json;
@@ -152,4 +152,4 @@ TEST(MqttState, SiteHasEveryKeyWithNullForWhatWasLeftOut) {
 }
 
 }  // namespace
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

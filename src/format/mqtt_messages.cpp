@@ -1,4 +1,4 @@
-#include "sinks/mqtt_messages.hpp"
+#include "format/mqtt_messages.hpp"
 
 #include <cmath>
 #include <ctime>
@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/wall_time.hpp"
+#include "format/ha_discovery.hpp"
 #include "protocol/decode.hpp"
-#include "sinks/ha_discovery.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using nlohmann::ordered_json;
@@ -114,4 +114,4 @@ std::string site_state_message(const model::SiteTotals& totals) {
   return out.dump();
 }
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format
