@@ -242,9 +242,8 @@ std::string site_lines(const model::SiteTotals& totals, std::string_view prefix,
                        InfluxPrecision precision) {
   LineBuilder line(measurement_name(prefix, "site"));
   line.tag("site", totals.site);
-  // Sums and means of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
   for (const auto& [name, value] : totals.values)
-    line.float_field(name, std::round(value * 100) / 100);
+    line.float_field(name, value);
   std::string out;
   line.finish(out, timestamp(totals.time, precision));
   return out;

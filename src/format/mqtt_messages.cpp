@@ -1,6 +1,5 @@
 #include "format/mqtt_messages.hpp"
 
-#include <cmath>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -107,10 +106,8 @@ std::string site_state_message(const model::SiteTotals& totals) {
   add_time(out, totals.time);
   for (const auto& field : model::site_fields())
     out[std::string(field.name)] = nullptr;
-  for (const auto& [name, value] : totals.values) {
-    // Sums of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
-    out[name] = std::round(value * 100) / 100;
-  }
+  for (const auto& [name, value] : totals.values)
+    out[name] = value;
   return out.dump();
 }
 

@@ -21,7 +21,9 @@ struct SiteTotals {
   std::vector<std::string> left_out;         // site fields not computed because of them
   bool complete = false;                     // every site field computed from every member
   core::WallTime time{};                     // newest wall time of the samples used
-  std::vector<std::pair<std::string, double>> values;  // in site_fields() order; units there
+  // In site_fields() order (units there), to 0.01: the members' resolution, without the
+  // binary fraction noise of sums (compute_site_totals rounds; outputs print them as they are).
+  std::vector<std::pair<std::string, double>> values;
 };
 
 // How the members' values make a site field.

@@ -65,6 +65,10 @@ TEST_F(Golden, SnapshotJson) {
   expect_golden("snapshot.json", snapshot_json(map(), east(), k_intervals).dump(1) + "\n");
 }
 
+TEST_F(Golden, SiteTotalsJson) {
+  expect_golden("site_totals.json", site_totals_json(shed()).dump(1) + "\n");
+}
+
 TEST_F(Golden, MqttStateMessages) {
   DiscoveryOptions options;
   auto text = device_state_topic(options, "east") + "\n" +

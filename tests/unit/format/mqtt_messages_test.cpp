@@ -140,7 +140,7 @@ TEST(MqttState, SiteHasEveryKeyWithNullForWhatWasLeftOut) {
   totals.site = "cabin";
   totals.missing_members = {"west"};
   totals.time = core::WallTime{} + 1000s;
-  totals.values = {{"battery_voltage", 26.4}, {"battery_soc", 80}, {"pv_power", 707.0899999}};
+  totals.values = {{"battery_voltage", 26.4}, {"battery_soc", 80}, {"pv_power", 707.09}};
   auto state = json::parse(site_state_message(totals));
   for (const auto& field : model::site_fields())
     EXPECT_TRUE(state.contains(std::string(field.name))) << field.name;
