@@ -16,6 +16,7 @@
 #include "app/cli_common.hpp"
 #include "core/atomic_file.hpp"
 #include "format/snapshot_json.hpp"
+#include "format/status_json.hpp"
 #include "poller/site_totals.hpp"
 
 namespace tracermon::app {
@@ -207,24 +208,8 @@ nlohmann::ordered_json Daemon::daemon_status() const {
   out["uptime_s"] = std::chrono::duration<double>(steady_clock::now() - m_started).count();
   out["clock_jumps"] = m_clock.jumps();
   auto outputs = nlohmann::ordered_json::array();
-  for (const auto& output : output_statuses()) {
-    const auto& c = output.counters;
-    outputs.push_back({{"name", output.name},
-                       {"endpoint", output.endpoint},
-                       {"connected", output.connected},
-                       {"state", sinks::to_string(c.state)},
-                       {"sent", c.sent},
-                       {"queued", c.queued},
-                       {"in_outbox", c.in_outbox},
-                       {"dropped", c.dropped},
-                       {"rejected", c.rejected},
-                       {"errors", c.errors},
-                       {"last_error", c.last_error},
-                       {"last_error_time",
-                        c.last_error.empty() ? nlohmann::ordered_json(nullptr)
-                                             : nlohmann::ordered_json(rfc3339(c.last_error_time))},
-                       {"retry_in_s", std::chrono::duration<double>(c.retry_delay).count()}});
-  }
+  for (const auto& output : output_statuses())
+    outputs.push_back(format::output_status_json(output));
   out["outputs"] = std::move(outputs);
   if (m_store) {
     out["store"] = {{"path", m_config.store.path.string()},
@@ -309,20 +294,7 @@ void Daemon::update_site(const Site& site) {
   bool trusted = totals.time >= poller::ClockWatch::trust_floor();
   if (m_mqtt) m_mqtt->publish_site(totals);
   if (m_influx && trusted && !totals.values.empty()) m_influx->write_site(totals);
-  nlohmann::ordered_json json{{"site", totals.site},
-                              {"complete", totals.complete},
-                              {"members", totals.members},
-                              {"missing_members", totals.missing_members},
-                              {"left_out", totals.left_out},
-                              {"time", rfc3339(totals.time)},
-                              {"time_ms", epoch_ms(totals.time)}};
-  auto values = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : totals.values) {
-    // Sums of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
-    values[name] = {{"value", std::round(value * 100) / 100},
-                    {"unit", model::site_field_unit(name).value_or("")}};
-  }
-  json["values"] = std::move(values);
+  auto json = format::site_totals_json(totals);
   if (m_http && m_http->has_event_streams()) m_http->publish({"site", json.dump()});
   m_live.set_site(site.name, std::move(json));
   if (m_store && !totals.values.empty() && trusted) {
