@@ -19,13 +19,13 @@
 #include <unistd.h>
 #include <vector>
 
+#include "format/ha_discovery.hpp"
+#include "format/influx_lines.hpp"
+#include "format/mqtt_messages.hpp"
 #include "format/snapshot_json.hpp"
 #include "protocol/pdu.hpp"
 #include "protocol/read_plan.hpp"
-#include "sinks/ha_discovery.hpp"
-#include "sinks/influx_lines.hpp"
 #include "sinks/mqtt_connection.hpp"
-#include "sinks/mqtt_messages.hpp"
 #include "sinks/outbox.hpp"
 
 namespace {
@@ -48,7 +48,7 @@ model::DeviceSnapshot full_cycle(const protocol::RegisterMap& map, core::SteadyT
   s.health = model::Health::Online;
   s.time = std::chrono::system_clock::now();
   for (const auto& field : map.fields()) {
-    if (!sinks::has_entity(field)) continue;
+    if (!format::has_entity(field)) continue;
     model::FieldSample sample;
     sample.id = field.id;
     sample.raw = 1234 + field.address % 97;
@@ -90,20 +90,20 @@ void encoding(const protocol::RegisterMap& map) {
     return ms_since(start) * 1000.0 / k_rounds;  // us per cycle
   };
   auto baseline = time([&] { return format::snapshot_json(map, cycle, intervals).dump(); });
-  auto state = time([&] { return sinks::device_state_message(map, cycle, intervals, now); });
+  auto state = time([&] { return format::device_state_message(map, cycle, intervals, now); });
   auto lines = time([&] {
-    return sinks::device_lines(map, cycle, "tracer", sinks::InfluxPrecision::Nanoseconds);
+    return format::device_lines(map, cycle, "tracer", format::InfluxPrecision::Nanoseconds);
   });
   auto wire = wire_ms(map, cycle) * 1000.0;
   std::printf("1. encoding one controller's full cycle (%zu fields), %d rounds:\n",
               cycle.fields.size(), k_rounds);
   std::printf("   state file JSON (baseline) %8.1f us\n", baseline);
   std::printf("   MQTT state message         %8.1f us  %.2fx baseline  %zu bytes\n", state,
-              state / baseline, sinks::device_state_message(map, cycle, intervals, now).size());
+              state / baseline, format::device_state_message(map, cycle, intervals, now).size());
   std::printf(
       "   InfluxDB lines             %8.1f us  %.2fx baseline  %zu bytes\n", lines,
       lines / baseline,
-      sinks::device_lines(map, cycle, "tracer", sinks::InfluxPrecision::Nanoseconds).size());
+      format::device_lines(map, cycle, "tracer", format::InfluxPrecision::Nanoseconds).size());
   std::printf("   wire time of that cycle    %8.1f us: both outputs cost %.4f of it\n", wire,
               (state + lines) / wire);
   if (sink == 0) std::printf("(nothing encoded)\n");
@@ -115,7 +115,7 @@ void outbox_drain(const protocol::RegisterMap& map) {
   std::filesystem::remove_all(dir);
   auto now = Clock::now();
   auto payload =
-      "tracermon/east/state\n" + sinks::device_state_message(map, full_cycle(map, now), {}, now);
+      "tracermon/east/state\n" + format::device_state_message(map, full_cycle(map, now), {}, now);
   constexpr std::size_t k_items = std::size_t{6} * 720;  // six controllers, one hour at 5 s
   auto opened = sinks::Outbox::open(dir);
   if (!opened) {
@@ -180,7 +180,7 @@ void broker_rate(const protocol::RegisterMap& map) {
     std::printf("3. broker: mosquitto did not start (is it installed?)\n");
   } else {
     auto now = Clock::now();
-    auto payload = sinks::device_state_message(map, full_cycle(map, now), {}, now);
+    auto payload = format::device_state_message(map, full_cycle(map, now), {}, now);
     std::vector<sinks::MqttMessage> batch(100, {"tracermon/east/state", payload, 1, true});
     constexpr int k_batches = 50;
     auto start = Clock::now();

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/printable.hpp"
+#include "format/ha_discovery.hpp"
 #include "model/poll_intervals.hpp"
-#include "sinks/ha_discovery.hpp"
 #include "sinks/influx_sink.hpp"
 #include "sinks/mqtt_connection.hpp"
 #include "transport/modbus_client.hpp"
@@ -104,7 +104,7 @@ struct MqttConfig {
   bool enabled = false;  // a [mqtt] table turns it on unless it says enabled = false
   std::string url = "mqtt://127.0.0.1:1883";
   sinks::MqttConnectionOptions connection;  // from url, credentials, TLS files, keepalive
-  sinks::DiscoveryOptions topics;           // topic_root, discovery_prefix
+  format::DiscoveryOptions topics;          // topic_root, discovery_prefix
   std::optional<std::chrono::milliseconds> expire_after;  // unset: 3 fast intervals, >= 30 s
   bool discovery = true;
   int qos = 1;

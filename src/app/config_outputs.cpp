@@ -228,7 +228,7 @@ void read_influxdb(const Checker& check, const toml::table& t, InfluxConfig& inf
     check.fail(line_or(t, "database"), "influxdb.database", "is empty", "a database name");
   }
   if (auto v = check.string(t, "influxdb", "precision", "\"s\", \"ms\", \"us\", \"ns\"")) {
-    auto precision = sinks::parse_influx_precision(*v);
+    auto precision = format::parse_influx_precision(*v);
     if (!precision) {
       check.fail(*t.get("precision"), "influxdb.precision",
                  fmt::format("'{}' is not a precision", *v), "\"s\", \"ms\", \"us\", \"ns\"");

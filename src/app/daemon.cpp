@@ -1,6 +1,5 @@
 #include "app/daemon.hpp"
 
-#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -15,7 +14,8 @@
 
 #include "app/cli_common.hpp"
 #include "core/atomic_file.hpp"
-#include "format/site_json.hpp"
+#include "format/snapshot_json.hpp"
+#include "format/status_json.hpp"
 #include "poller/site_totals.hpp"
 
 namespace tracermon::app {
@@ -193,24 +193,8 @@ nlohmann::ordered_json Daemon::daemon_status() const {
   out["uptime_s"] = std::chrono::duration<double>(steady_clock::now() - m_started).count();
   out["clock_jumps"] = m_clock.jumps();
   auto outputs = nlohmann::ordered_json::array();
-  for (const auto& output : output_statuses()) {
-    const auto& c = output.counters;
-    outputs.push_back({{"name", output.name},
-                       {"endpoint", output.endpoint},
-                       {"connected", output.connected},
-                       {"state", sinks::to_string(c.state)},
-                       {"sent", c.sent},
-                       {"queued", c.queued},
-                       {"in_outbox", c.in_outbox},
-                       {"dropped", c.dropped},
-                       {"rejected", c.rejected},
-                       {"errors", c.errors},
-                       {"last_error", c.last_error},
-                       {"last_error_time",
-                        c.last_error.empty() ? nlohmann::ordered_json(nullptr)
-                                             : nlohmann::ordered_json(rfc3339(c.last_error_time))},
-                       {"retry_in_s", std::chrono::duration<double>(c.retry_delay).count()}});
-  }
+  for (const auto& output : output_statuses())
+    outputs.push_back(format::output_status_json(output));
   out["outputs"] = std::move(outputs);
   auto sinks = nlohmann::ordered_json::array();
   for (const auto& sink : m_sinks.counters()) {
@@ -257,7 +241,7 @@ model::SiteTotals Daemon::update_site(const Site& site) {
   auto totals =
       poller::compute_site_totals(m_map, site.name, members, steady_clock::now(), site_max_age());
   totals.clock_trusted = totals.time >= poller::ClockWatch::trust_floor();
-  m_live.set_site(site.name, format::site_json(totals));
+  m_live.set_site(site.name, format::site_totals_json(totals));
   return totals;
 }
 

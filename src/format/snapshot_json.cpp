@@ -62,4 +62,20 @@ nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
   return out;
 }
 
+nlohmann::ordered_json site_totals_json(const model::SiteTotals& totals) {
+  nlohmann::ordered_json out{{"site", totals.site},
+                             {"complete", totals.complete},
+                             {"members", totals.members},
+                             {"missing_members", totals.missing_members},
+                             {"left_out", totals.left_out},
+                             {"time", core::rfc3339(totals.time)},
+                             {"time_ms", core::epoch_ms(totals.time)}};
+  auto values = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : totals.values) {
+    values[name] = {{"value", value}, {"unit", model::site_field_unit(name).value_or("")}};
+  }
+  out["values"] = std::move(values);
+  return out;
+}
+
 }  // namespace tracermon::format

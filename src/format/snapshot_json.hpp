@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/poll_intervals.hpp"
+#include "model/site_totals.hpp"
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
@@ -15,5 +16,10 @@ namespace tracermon::format {
 nlohmann::ordered_json snapshot_json(const protocol::RegisterMap& map,
                                      const model::DeviceSnapshot& snapshot,
                                      const model::PollIntervals& intervals);
+
+// A site's latest totals: the site's entry in `/api/v1/latest` and its live event.
+// {"site","complete","members","missing_members","left_out","time","time_ms",
+//  "values":{name:{value,unit}}}
+nlohmann::ordered_json site_totals_json(const model::SiteTotals& totals);
 
 }  // namespace tracermon::format

@@ -9,24 +9,16 @@
 
 #include "model/snapshot.hpp"
 #include "protocol/device_identity.hpp"
+#include "protocol/link_counters.hpp"
 
 namespace tracermon::model {
 
-struct DeviceCounters {
-  std::uint64_t cycles = 0;         // poll cycles tried
-  std::uint64_t silent_cycles = 0;  // cycles without any answer
-  std::uint64_t requests = 0;       // frames sent, retries included
-  std::uint64_t replies = 0;
-  std::uint64_t timeouts = 0;
-  std::uint64_t crc_errors = 0;
-  std::uint64_t bad_replies = 0;
-  std::uint64_t wrong_unit = 0;    // frames from other slave ids
-  std::uint64_t echoes = 0;        // our requests seen coming back (adapter echo)
-  std::uint64_t noise_bytes = 0;   // bytes on the line that belonged to no frame
-  std::uint64_t late_replies = 0;  // replies that came after their request gave up (discarded)
-  std::uint64_t other_master = 0;  // another master's requests and replies seen
-  std::uint64_t retries = 0;
-  std::uint64_t link_errors = 0;
+// A device's counts since start: its share of the link's (requests, replies, timeouts, ...
+// link_errors: protocol::LinkCounters) and what the poller adds. The outputs name each of them
+// in one table (format/counters.hpp).
+struct DeviceCounters : protocol::LinkCounters {
+  std::uint64_t cycles = 0;                 // poll cycles tried
+  std::uint64_t silent_cycles = 0;          // cycles without any answer
   std::uint64_t rejected_values = 0;        // read fine but physically impossible
   std::uint64_t counter_resets = 0;         // energy totals that restarted (statistics cleared)
   std::map<int, std::uint64_t> exceptions;  // by exception code

@@ -23,7 +23,9 @@ struct SiteTotals {
   core::WallTime time{};                     // newest wall time of the samples used
   // False while the host clock is not known good: shown live, never filed (see ClockWatch).
   bool clock_trusted = true;
-  std::vector<std::pair<std::string, double>> values;  // in site_fields() order; units there
+  // In site_fields() order (units there), to 0.01: the members' resolution, without the
+  // binary fraction noise of sums (compute_site_totals rounds; outputs print them as they are).
+  std::vector<std::pair<std::string, double>> values;
 };
 
 // How the members' values make a site field.

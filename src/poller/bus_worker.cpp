@@ -39,46 +39,24 @@ double to_ms(std::chrono::microseconds us) {
 }
 
 // The client's counters that add up (every count and the total latency), a - b and a + b.
-ClientCounters combine(const ClientCounters& a, const ClientCounters& b, bool add) {
-  auto op = [add](std::uint64_t x, std::uint64_t y) { return add ? x + y : x - y; };
+ClientCounters minus(const ClientCounters& a, const ClientCounters& b) {
   ClientCounters r;
-  r.requests = op(a.requests, b.requests);
-  r.replies = op(a.replies, b.replies);
-  r.timeouts = op(a.timeouts, b.timeouts);
-  r.crc_errors = op(a.crc_errors, b.crc_errors);
-  r.bad_replies = op(a.bad_replies, b.bad_replies);
-  r.wrong_unit = op(a.wrong_unit, b.wrong_unit);
-  r.echoes = op(a.echoes, b.echoes);
-  r.noise_bytes = op(a.noise_bytes, b.noise_bytes);
-  r.late_replies = op(a.late_replies, b.late_replies);
-  r.other_master = op(a.other_master, b.other_master);
-  r.exceptions = op(a.exceptions, b.exceptions);
-  r.retries = op(a.retries, b.retries);
-  r.link_errors = op(a.link_errors, b.link_errors);
-  r.total_latency = add ? a.total_latency + b.total_latency : a.total_latency - b.total_latency;
+  r.add_since(b, a);
+  r.exceptions = a.exceptions - b.exceptions;
+  r.total_latency = a.total_latency - b.total_latency;
   return r;
 }
-ClientCounters minus(const ClientCounters& a, const ClientCounters& b) {
-  return combine(a, b, false);
-}
 ClientCounters plus(const ClientCounters& a, const ClientCounters& b) {
-  return combine(a, b, true);
+  ClientCounters r = a;
+  r.add_since({}, b);
+  r.exceptions += b.exceptions;
+  r.total_latency += b.total_latency;
+  return r;
 }
 
 // Traffic with one device into its counters; the mean latency over all its replies.
 void add_traffic(model::DeviceCounters& c, const ClientCounters& t) {
-  c.requests += t.requests;
-  c.replies += t.replies;
-  c.timeouts += t.timeouts;
-  c.crc_errors += t.crc_errors;
-  c.bad_replies += t.bad_replies;
-  c.wrong_unit += t.wrong_unit;
-  c.echoes += t.echoes;
-  c.noise_bytes += t.noise_bytes;
-  c.late_replies += t.late_replies;
-  c.other_master += t.other_master;
-  c.retries += t.retries;
-  c.link_errors += t.link_errors;
+  c.add_since({}, t);
   if (t.replies > 0) {
     auto batch = to_ms(t.total_latency);
     c.latency_ms_mean += (batch - c.latency_ms_mean * static_cast<double>(t.replies)) /

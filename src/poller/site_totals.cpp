@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace tracermon::poller {
 
@@ -53,7 +54,9 @@ model::SiteTotals compute_site_totals(const protocol::RegisterMap& map, std::str
       }
       if (spec.combine == model::SiteCombine::Mean) value /= static_cast<double>(samples.size());
     }
-    totals.values.emplace_back(spec.name, value);
+    // Sums and means of 0.01 steps: round away the binary fraction noise (707.0899999 ->
+    // 707.09) here, once, so every output shows and files the same number.
+    totals.values.emplace_back(spec.name, std::round(value * 100) / 100);
   }
 
   for (std::size_t i = 0; i < members.size(); ++i) {

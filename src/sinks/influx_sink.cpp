@@ -5,7 +5,16 @@
 
 #include "sinks/live_state.hpp"
 
+#include "format/influx_lines.hpp"
+
 namespace tracermon::sinks {
+
+// The lines are pure shapes (src/format).
+using format::comm_lines;
+using format::device_lines;
+using format::legacy_line;
+using format::site_lines;
+
 namespace {
 
 // The delivery thread may outlive the sink (a hung write is left behind by stop()), so it

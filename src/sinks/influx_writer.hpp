@@ -25,7 +25,7 @@
 #include <string>
 
 #include "core/result.hpp"
-#include "sinks/influx_lines.hpp"
+#include "format/influx_lines.hpp"
 
 namespace tracermon::sinks {
 
@@ -38,7 +38,7 @@ struct InfluxWriterOptions {
   std::string database = "tracermon", username, password, retention_policy;
   // 2.x: organisation, bucket, API token.
   std::string org, bucket, token;
-  InfluxPrecision precision = InfluxPrecision::Nanoseconds;
+  format::InfluxPrecision precision = format::InfluxPrecision::Nanoseconds;
   bool gzip = true;             // Content-Encoding: gzip
   bool create_database = true;  // 1.x: on "database not found" send CREATE DATABASE
   std::string ca_file;          // https: an extra CA bundle; empty = the system store

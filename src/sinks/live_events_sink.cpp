@@ -1,6 +1,5 @@
 #include "sinks/live_events_sink.hpp"
 
-#include "format/site_json.hpp"
 #include "format/snapshot_json.hpp"
 
 namespace tracermon::sinks {
@@ -13,7 +12,7 @@ void LiveEventsSink::on_cycle(const CycleEvent& event) {
 
 void LiveEventsSink::on_site(const model::SiteTotals& totals) {
   if (!m_target.listening()) return;
-  m_target.publish("site", format::site_json(totals).dump());
+  m_target.publish("site", format::site_totals_json(totals).dump());
 }
 
 }  // namespace tracermon::sinks

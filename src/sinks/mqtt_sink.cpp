@@ -9,9 +9,24 @@
 #include <spdlog/spdlog.h>
 
 #include "core/atomic_file.hpp"
-#include "sinks/mqtt_messages.hpp"
+#include "format/ha_discovery.hpp"
+#include "format/mqtt_messages.hpp"
 
 namespace tracermon::sinks {
+
+// The messages and topics are pure shapes (src/format).
+using format::daemon_status_topic;
+using format::device_availability_topic;
+using format::device_discovery;
+using format::device_removal;
+using format::device_state_message;
+using format::device_state_topic;
+using format::entity_fields;
+using format::site_discovery;
+using format::site_removal;
+using format::site_state_message;
+using format::site_state_topic;
+
 namespace {
 
 constexpr std::string_view k_online = "online";

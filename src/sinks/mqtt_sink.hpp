@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "format/ha_discovery.hpp"
 #include "model/device_status.hpp"
 #include "model/poll_intervals.hpp"
 #include "model/site_totals.hpp"
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
-#include "sinks/ha_discovery.hpp"
 #include "sinks/mqtt_connection.hpp"
 #include "sinks/output_queue.hpp"
 #include "sinks/sink.hpp"
@@ -34,7 +34,7 @@ namespace tracermon::sinks {
 
 struct MqttSinkOptions {
   MqttConnectionOptions connection;  // will_topic/payload are set by the sink
-  DiscoveryOptions topics;           // topic root, discovery prefix, expire_after
+  format::DiscoveryOptions topics;   // topic root, discovery prefix, expire_after
   bool discovery = true;
   int qos = 1;
   bool retain = true;  // state messages (availability and discovery are always retained)

@@ -13,18 +13,6 @@
 
 namespace tracermon::sinks {
 
-const char* to_string(OutputState state) {
-  switch (state) {
-    case OutputState::Connected:
-      return "connected";
-    case OutputState::Retrying:
-      return "retrying";
-    case OutputState::Stopped:
-      return "stopped";
-  }
-  return "unknown";
-}
-
 // Everything the delivery thread touches, so that a thread stuck in a hanging delivery can be
 // left behind by stop() without dangling. One mutex guards all of it; it is never held while
 // the delivery function runs.

@@ -14,6 +14,7 @@
 
 #include "core/result.hpp"
 #include "protocol/device_identity.hpp"
+#include "protocol/link_counters.hpp"
 #include "protocol/pdu.hpp"
 #include "protocol/rtu_matcher.hpp"
 #include "transport/byte_stream.hpp"
@@ -50,20 +51,10 @@ struct ClientOptions {
   bool sync_first = false;
 };
 
-struct ClientCounters {
-  std::uint64_t requests = 0;  // frames sent, retries included
-  std::uint64_t replies = 0;   // valid replies (exceptions included)
-  std::uint64_t timeouts = 0;
-  std::uint64_t crc_errors = 0;    // frames of ours with a bad CRC (RTU: each one seen)
-  std::uint64_t bad_replies = 0;   // attempts that got only a wrong size, function or garbage
-  std::uint64_t wrong_unit = 0;    // frames from slave ids we did not ask
-  std::uint64_t echoes = 0;        // our own request seen coming back
-  std::uint64_t noise_bytes = 0;   // bytes that belonged to no frame
-  std::uint64_t late_replies = 0;  // replies to requests that had given up (discarded)
-  std::uint64_t other_master = 0;  // another master's requests and the replies to them
+// The link's counts (requests, replies, timeouts, ... link_errors), plus exception replies and
+// reply latency.
+struct ClientCounters : protocol::LinkCounters {
   std::uint64_t exceptions = 0;
-  std::uint64_t retries = 0;
-  std::uint64_t link_errors = 0;  // open/connect failures and I/O errors
   std::chrono::microseconds last_latency{0};
   std::chrono::microseconds total_latency{0};  // over `replies`, for the mean
   std::chrono::microseconds max_latency{0};    // the longest since reset_max_latency()

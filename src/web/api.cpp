@@ -9,6 +9,7 @@
 
 #include "core/wall_time.hpp"
 #include "format/snapshot_json.hpp"
+#include "format/status_json.hpp"
 #include "store/snapshot_store.hpp"
 #include "web/time_param.hpp"
 
@@ -43,32 +44,6 @@ std::vector<std::string> split(const std::string& text) {
     start = comma + 1;
   }
   return parts;
-}
-
-ordered_json counters_json(const model::DeviceCounters& c) {
-  ordered_json exceptions = ordered_json::object();
-  for (const auto& [code, count] : c.exceptions)
-    exceptions[std::to_string(code)] = count;
-  return ordered_json{
-      {"cycles", c.cycles},
-      {"silent_cycles", c.silent_cycles},
-      {"requests", c.requests},
-      {"replies", c.replies},
-      {"timeouts", c.timeouts},
-      {"crc_errors", c.crc_errors},
-      {"bad_replies", c.bad_replies},
-      {"wrong_unit", c.wrong_unit},
-      {"echoes", c.echoes},
-      {"noise_bytes", c.noise_bytes},
-      {"late_replies", c.late_replies},
-      {"other_master", c.other_master},
-      {"retries", c.retries},
-      {"link_errors", c.link_errors},
-      {"rejected_values", c.rejected_values},
-      {"counter_resets", c.counter_resets},
-      {"exceptions", exceptions},
-      {"latency_ms",
-       {{"last", c.latency_ms_last}, {"mean", c.latency_ms_mean}, {"max", c.latency_ms_max}}}};
 }
 
 // "2026", "2026-11" or "2026-11-25": what the energy periods look like.
@@ -107,38 +82,8 @@ std::string error_body(std::string_view message) {
 ApiResponse api_status(const DaemonView& view) {
   ordered_json out = view.daemon_status ? view.daemon_status() : ordered_json::object();
   auto buses = ordered_json::array();
-  for (const auto& bus : view.buses()) {
-    auto devices = ordered_json::array();
-    for (const auto& d : bus.devices) {
-      ordered_json device{{"name", d.name},
-                          {"id", d.unit},
-                          {"site", d.site},
-                          {"model", d.model},
-                          {"health", model::to_string(d.health)}};
-      if (!d.identity.product_code.empty()) {
-        device["identity"] = {{"vendor", d.identity.vendor},
-                              {"product", d.identity.product_code},
-                              {"revision", d.identity.revision},
-                              {"serial", d.identity.serial}};
-      }
-      device["last_seen"] = d.last_seen.time_since_epoch().count() == 0
-                                ? ordered_json(nullptr)
-                                : ordered_json(core::rfc3339(d.last_seen));
-      device["last_error"] = d.last_error;
-      device["last_error_time"] = d.last_error_time.time_since_epoch().count() == 0
-                                      ? ordered_json(nullptr)
-                                      : ordered_json(core::rfc3339(d.last_error_time));
-      device["unsupported"] = d.unsupported;
-      device["counters"] = counters_json(d.counters);
-      devices.push_back(std::move(device));
-    }
-    buses.push_back(ordered_json{{"name", bus.name},
-                                 {"port", bus.port},
-                                 {"link_up", bus.link_up},
-                                 {"link_error", bus.link_error},
-                                 {"rounds", bus.rounds},
-                                 {"devices", std::move(devices)}});
-  }
+  for (const auto& bus : view.buses())
+    buses.push_back(format::bus_status_json(bus));
   out["buses"] = std::move(buses);
   return json_response(out);
 }

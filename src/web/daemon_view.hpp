@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "model/device_status.hpp"
+#include "model/output_status.hpp"
 #include "model/poll_intervals.hpp"
 #include "protocol/register_map.hpp"
 #include "sinks/live_state.hpp"
-#include "sinks/output_queue.hpp"
 
 namespace tracermon::store {
 class SnapshotStore;
@@ -27,7 +27,7 @@ struct DaemonView {
   // Daemon-wide facts for /api/v1/status: version, uptime, store state, clock jumps.
   std::function<nlohmann::ordered_json()> daemon_status;
   // The network outputs (MQTT, InfluxDB); empty when none is configured.
-  std::function<std::vector<sinks::OutputStatus>()> outputs;
+  std::function<std::vector<model::OutputStatus>()> outputs;
 };
 
 }  // namespace tracermon::web

@@ -1,6 +1,6 @@
 #pragma once
-// /metrics in the Prometheus text format: bus health counters and the latest value of every
-// numeric field, named by Prometheus conventions (base units as suffixes, `_total` counters).
+// /metrics: the daemon's state in the Prometheus text format (format/prometheus.hpp) and the
+// HTTP listener's own counters.
 
 #include <string>
 
@@ -13,8 +13,5 @@ std::string render_metrics(const DaemonView& view);
 
 // The HTTP listener's connections and refusals (tracermon_http_*).
 std::string render_listener_metrics(const ListenerCounters& counters);
-
-// "pv_voltage" + "V" -> "tracermon_pv_voltage_volts".
-std::string metric_name(std::string_view field, std::string_view unit);
 
 }  // namespace tracermon::web

@@ -1,7 +1,7 @@
 """The Grafana dashboard (deploy/grafana/dashboards/tracermon.json) against a real InfluxDB 1.x.
 
 Two controllers and their site are written for the last two days in tracermon's InfluxDB schema
-(src/sinks/influx_lines.hpp; names from data/registers.csv, the status-word layouts of
+(src/format/influx_lines.hpp; names from data/registers.csv, the status-word layouts of
 src/protocol/decode.cpp and the site fields of src/poller/site_totals.cpp), then every query of
 every panel is run with Grafana's macros filled in: each must return data in every column, so a
 misspelt field, measurement or tag shows up here rather than as an empty panel.

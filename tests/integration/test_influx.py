@@ -4,7 +4,7 @@ The daemon polls in-process simulated controllers and writes to Debian's InfluxD
 VictoriaMetrics over the v2 API, or to a scripted v2 endpoint (tsdb.FakeInfluxV2). What it
 wrote is compared with what it filed in its own history (`tracermon export`), which is the
 reference: every value of every cycle must arrive once, at the cycle's time, in the measurement
-and with the tags of the schema (src/sinks/influx_lines.hpp), through outages, refusals and
+and with the tags of the schema (src/format/influx_lines.hpp), through outages, refusals and
 bad credentials. The Grafana dashboard's queries must show data on what tracermon wrote, and
 mistakes in the settings must stop the daemon at start with FILE:LINE and the key.
 """

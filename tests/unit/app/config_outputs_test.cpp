@@ -136,7 +136,7 @@ TEST(ConfigOutputs, InfluxDefaultsAreTheV1ApiOnTheSameMachine) {
   EXPECT_EQ(w.url, "http://127.0.0.1:8086");
   EXPECT_EQ(w.api, sinks::InfluxApi::V1);
   EXPECT_EQ(w.database, "tracermon");
-  EXPECT_EQ(w.precision, sinks::InfluxPrecision::Nanoseconds);
+  EXPECT_EQ(w.precision, format::InfluxPrecision::Nanoseconds);
   EXPECT_TRUE(w.gzip);
   EXPECT_EQ(influx.options.measurement_prefix, "tracer");
   EXPECT_FALSE(influx.options.legacy);
@@ -166,7 +166,7 @@ legacy_devices = ["west", "east"]
   EXPECT_EQ(w.org, "home");
   EXPECT_EQ(w.bucket, "solar");
   EXPECT_EQ(w.token, "t0k");
-  EXPECT_EQ(w.precision, sinks::InfluxPrecision::Seconds);
+  EXPECT_EQ(w.precision, format::InfluxPrecision::Seconds);
   EXPECT_FALSE(w.gzip);
   EXPECT_FALSE(w.verify_tls);
   EXPECT_EQ(w.timeout, 30s);

@@ -189,6 +189,14 @@ TEST_P(SiteTotalsIncomplete, LeavesOutWhatNeedsTheMissingMember) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, SiteTotalsIncomplete, testing::ValuesIn(incomplete_cases()));
 
+TEST(ComputeSiteTotals, SumsAreHundredthsWithoutBinaryNoise) {
+  // 100.06 + 600.01 is 700.0699999999999 in binary; every output shows and files 700.07.
+  auto a = full(100.06, 80, 26.12);
+  auto b = full(600.01, 81, 26.13);
+  auto totals = compute({snapshot({"a", 5s, a}), snapshot({"b", 5s, b})});
+  EXPECT_EQ(*value(totals, "pv_power"), 700.07);
+}
+
 TEST(ComputeSiteTotals, SampleExactlyMaxAgeOldIsStillFresh) {
   auto totals = compute({snapshot({"a", 30s, full(300, 80, 26)})});
   EXPECT_TRUE(totals.complete);

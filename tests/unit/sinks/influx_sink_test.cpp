@@ -54,7 +54,7 @@ std::string seconds(int second) {
 InfluxSinkOptions options_for(const std::string& url) {
   InfluxSinkOptions options;
   options.writer.url = url;
-  options.writer.precision = InfluxPrecision::Seconds;
+  options.writer.precision = format::InfluxPrecision::Seconds;
   return options;
 }
 

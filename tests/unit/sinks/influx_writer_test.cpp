@@ -46,7 +46,7 @@ TEST(InfluxWriter, V1PostsToWriteWithQueryAndBasicAuth) {
   options.retention_policy = "one year";
   options.username = "grafana";
   options.password = "solar";
-  options.precision = InfluxPrecision::Seconds;
+  options.precision = format::InfluxPrecision::Seconds;
   InfluxWriter writer(options);
 
   auto status = writer.write(items({"m v=1 1\n", "m v=2 2\n"}));
@@ -82,7 +82,7 @@ TEST(InfluxWriter, V2PostsWithTokenOrgAndBucket) {
   options.org = "home";
   options.bucket = "solar/raw";
   options.token = "s3cr3t==";
-  options.precision = InfluxPrecision::Milliseconds;
+  options.precision = format::InfluxPrecision::Milliseconds;
   InfluxWriter writer(options);
 
   ASSERT_TRUE(writer.write(items({"m v=1 1\n"})).ok());

@@ -10,7 +10,7 @@
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 
 // One JSON object for a device from its latest merged view: every fast/slow field it ever
 // answered by its register name (scaled number), each status word's multi-bit states as text
@@ -30,4 +30,4 @@ std::string site_state_message(const model::SiteTotals& totals);
 std::vector<protocol::FieldId> entity_fields(const protocol::RegisterMap& map,
                                              const model::DeviceSnapshot& latest);
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

@@ -21,7 +21,7 @@
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 
 enum class InfluxPrecision : std::uint8_t { Seconds, Milliseconds, Microseconds, Nanoseconds };
 
@@ -43,8 +43,9 @@ std::string device_lines(const protocol::RegisterMap& map, const model::DeviceSn
 std::string site_lines(const model::SiteTotals& totals, std::string_view prefix,
                        InfluxPrecision precision);
 
-// `<prefix>_comm`: the device's cumulative communication counters (integers), mean and
-// maximum latency (floats) and health (string); tags and time from `cycle`.
+// `<prefix>_comm`: the device's cumulative communication counters (integers; which ones and
+// their names: format/counters.hpp), mean and maximum latency (floats, latency_ms_mean and
+// latency_ms_max) and health (string); tags and time from `cycle`.
 std::string comm_lines(const model::DeviceStatus& status, const model::DeviceSnapshot& cycle,
                        std::string_view prefix, InfluxPrecision precision);
 
@@ -57,4 +58,4 @@ std::string legacy_line(const protocol::RegisterMap& map,
                         std::chrono::milliseconds max_age, std::string_view measurement,
                         InfluxPrecision precision);
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

@@ -1,4 +1,4 @@
-#include "sinks/ha_discovery.hpp"
+#include "format/ha_discovery.hpp"
 
 #include <cctype>
 #include <set>
@@ -14,7 +14,7 @@
 #define TRACERMON_VERSION_STRING "unknown"
 #endif
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using nlohmann::json;
@@ -331,4 +331,4 @@ std::vector<DiscoveryMessage> site_removal(std::string_view site, const Discover
   return removal_of(options, site_entities(), site_node(site));
 }
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

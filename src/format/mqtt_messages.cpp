@@ -1,16 +1,15 @@
-#include "sinks/mqtt_messages.hpp"
+#include "format/mqtt_messages.hpp"
 
-#include <cmath>
 #include <ctime>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/wall_time.hpp"
+#include "format/ha_discovery.hpp"
 #include "protocol/decode.hpp"
-#include "sinks/ha_discovery.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using nlohmann::ordered_json;
@@ -107,11 +106,9 @@ std::string site_state_message(const model::SiteTotals& totals) {
   add_time(out, totals.time);
   for (const auto& field : model::site_fields())
     out[std::string(field.name)] = nullptr;
-  for (const auto& [name, value] : totals.values) {
-    // Sums of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
-    out[name] = std::round(value * 100) / 100;
-  }
+  for (const auto& [name, value] : totals.values)
+    out[name] = value;
   return out.dump();
 }
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

@@ -1,4 +1,4 @@
-#include "sinks/mqtt_messages.hpp"
+#include "format/mqtt_messages.hpp"
 
 #include <regex>
 #include <set>
@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "sinks/ha_discovery.hpp"
+#include "format/ha_discovery.hpp"
 #include "snapshot_builder.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using nlohmann::json;
@@ -140,7 +140,7 @@ TEST(MqttState, SiteHasEveryKeyWithNullForWhatWasLeftOut) {
   totals.site = "cabin";
   totals.missing_members = {"west"};
   totals.time = core::WallTime{} + 1000s;
-  totals.values = {{"battery_voltage", 26.4}, {"battery_soc", 80}, {"pv_power", 707.0899999}};
+  totals.values = {{"battery_voltage", 26.4}, {"battery_soc", 80}, {"pv_power", 707.09}};
   auto state = json::parse(site_state_message(totals));
   for (const auto& field : model::site_fields())
     EXPECT_TRUE(state.contains(std::string(field.name))) << field.name;
@@ -152,4 +152,4 @@ TEST(MqttState, SiteHasEveryKeyWithNullForWhatWasLeftOut) {
 }
 
 }  // namespace
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

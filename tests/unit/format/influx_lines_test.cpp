@@ -1,4 +1,4 @@
-#include "sinks/influx_lines.hpp"
+#include "format/influx_lines.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -14,7 +14,7 @@
 
 #include "snapshot_builder.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using namespace std::chrono_literals;
@@ -453,4 +453,4 @@ TEST_F(InfluxLegacyLine, NoFreshFieldMeansNoPoint) {
 }
 
 }  // namespace
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

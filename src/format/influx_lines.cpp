@@ -1,4 +1,4 @@
-#include "sinks/influx_lines.hpp"
+#include "format/influx_lines.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,10 +9,11 @@
 
 #include <fmt/format.h>
 
+#include "format/counters.hpp"
+#include "format/ha_discovery.hpp"
 #include "protocol/decode.hpp"
-#include "sinks/ha_discovery.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using protocol::Field;
@@ -241,9 +242,8 @@ std::string site_lines(const model::SiteTotals& totals, std::string_view prefix,
                        InfluxPrecision precision) {
   LineBuilder line(measurement_name(prefix, "site"));
   line.tag("site", totals.site);
-  // Sums and means of 0.01 steps: round away the binary fraction noise (707.0899999 -> 707.09).
   for (const auto& [name, value] : totals.values)
-    line.float_field(name, std::round(value * 100) / 100);
+    line.float_field(name, value);
   std::string out;
   line.finish(out, timestamp(totals.time, precision));
   return out;
@@ -254,22 +254,14 @@ std::string comm_lines(const model::DeviceStatus& status, const model::DeviceSna
   LineBuilder line(measurement_name(prefix, "comm"));
   add_device_tags(line, cycle);
   const auto& c = status.counters;
-  line.int_field("requests", clamp_to_int(c.requests));
-  line.int_field("replies", clamp_to_int(c.replies));
-  line.int_field("timeouts", clamp_to_int(c.timeouts));
-  line.int_field("crc_errors", clamp_to_int(c.crc_errors));
-  line.int_field("bad_replies", clamp_to_int(c.bad_replies));
-  line.int_field("wrong_unit", clamp_to_int(c.wrong_unit));
-  line.int_field("echoes", clamp_to_int(c.echoes));
-  line.int_field("noise_bytes", clamp_to_int(c.noise_bytes));
-  line.int_field("late_replies", clamp_to_int(c.late_replies));
-  line.int_field("other_master", clamp_to_int(c.other_master));
-  line.int_field("retries", clamp_to_int(c.retries));
-  line.int_field("link_errors", clamp_to_int(c.link_errors));
-  line.int_field("rejected_values", clamp_to_int(c.rejected_values));
-  line.int_field("counter_resets", clamp_to_int(c.counter_resets));
-  line.float_field("latency_ms_mean", c.latency_ms_mean);
-  line.float_field("latency_ms_max", c.latency_ms_max);
+  for (const auto& counter : device_counters()) {
+    if (counter.in_comm_line) line.int_field(counter.key, clamp_to_int(c.*counter.member));
+  }
+  for (const auto& latency : device_latencies()) {
+    if (latency.in_comm_line) {
+      line.float_field(fmt::format("latency_ms_{}", latency.key), c.*latency.member);
+    }
+  }
   line.string_field("health", model::to_string(status.health));
   std::string out;
   line.finish(out, timestamp(cycle.time, precision));
@@ -319,4 +311,4 @@ std::string legacy_line(const protocol::RegisterMap& map,
   return out;
 }
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

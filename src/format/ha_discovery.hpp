@@ -24,7 +24,7 @@
 #include "protocol/decode.hpp"
 #include "protocol/register_map.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 
 struct DiscoveryMessage {
   std::string topic;
@@ -78,4 +78,4 @@ std::vector<DiscoveryMessage> device_removal(const protocol::RegisterMap& map,
                                              const DiscoveryOptions& options);
 std::vector<DiscoveryMessage> site_removal(std::string_view site, const DiscoveryOptions& options);
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format

@@ -1,4 +1,4 @@
-#include "sinks/ha_discovery.hpp"
+#include "format/ha_discovery.hpp"
 
 #include <map>
 #include <regex>
@@ -15,7 +15,7 @@
 #include "model/site_totals.hpp"
 #include "protocol/decode.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::format {
 namespace {
 
 using nlohmann::json;
@@ -499,4 +499,4 @@ TEST(HaDiscovery, RemovalClearsEveryTopicDiscoveryCanPublish) {
 }
 
 }  // namespace
-}  // namespace tracermon::sinks
+}  // namespace tracermon::format
