@@ -3,9 +3,8 @@
 #include <utility>
 #include <vector>
 
-#include "sinks/live_state.hpp"
-
 #include "format/influx_lines.hpp"
+#include "sinks/live_state.hpp"
 
 namespace tracermon::sinks {
 
