@@ -41,7 +41,7 @@ class InfluxSink final : public Sink {
   // `outbox` may be null (then an outage longer than the queue loses the oldest items).
   InfluxSink(const protocol::RegisterMap& map, InfluxSinkOptions options,
              std::unique_ptr<Outbox> outbox);
-  ~InfluxSink();  // stop()
+  ~InfluxSink() override;  // stop()
   InfluxSink(const InfluxSink&) = delete;
   InfluxSink& operator=(const InfluxSink&) = delete;
 

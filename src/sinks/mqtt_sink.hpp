@@ -50,7 +50,7 @@ class MqttSink final : public Sink {
  public:
   MqttSink(const protocol::RegisterMap& map, MqttSinkOptions options,
            std::unique_ptr<Outbox> outbox);
-  ~MqttSink();  // stop()
+  ~MqttSink() override;  // stop()
   MqttSink(const MqttSink&) = delete;
   MqttSink& operator=(const MqttSink&) = delete;
 

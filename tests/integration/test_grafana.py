@@ -2,7 +2,7 @@
 
 Two controllers and their site are written for the last two days in tracermon's InfluxDB schema
 (src/format/influx_lines.hpp; names from data/registers.csv, the status-word layouts of
-src/protocol/decode.cpp and the site fields of src/poller/site_totals.cpp), then every query of
+src/protocol/decode.cpp and the site fields of src/model/site_totals.cpp), then every query of
 every panel is run with Grafana's macros filled in: each must return data in every column, so a
 misspelt field, measurement or tag shows up here rather than as an empty panel.
 """
@@ -69,9 +69,9 @@ def status_layouts():
 
 
 def site_field_units():
-    """{site field: unit} from site_totals.cpp's k_specs."""
-    text = (ROOT / "src" / "poller" / "site_totals.cpp").read_text()
-    fields = dict(re.findall(r'\{\{"(\w+)",\s*"([^"]*)"', text))
+    """{site field: unit} from the site field table of src/model/site_totals.cpp."""
+    text = (ROOT / "src" / "model" / "site_totals.cpp").read_text()
+    fields = dict(re.findall(r'^\s*\{+"(\w+)",\s*"([^"]*)"', text, re.M))
     if "pv_power" not in fields:
         raise AssertionError("could not read the site fields of site_totals.cpp")
     return fields
