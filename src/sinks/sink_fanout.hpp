@@ -30,7 +30,9 @@ struct SinkCounters {
 
 class SinkFanout {
  public:
-  explicit SinkFanout(std::size_t queue_limit = 1024) : m_queue_limit(queue_limit) {}
+  // 256 events: minutes of cycles of a full PAL-ADP bus, and a few MB at most for a sink that
+  // hangs (each event holds a device's snapshots).
+  explicit SinkFanout(std::size_t queue_limit = 256) : m_queue_limit(queue_limit) {}
   ~SinkFanout();
   SinkFanout(const SinkFanout&) = delete;
   SinkFanout& operator=(const SinkFanout&) = delete;
