@@ -93,6 +93,13 @@ class ValuesReachEveryOutput(DaemonTest):
         site = wait_until(lambda: d.api("/api/v1/latest")["sites"].get("home"))
         self.assertEqual(site["members"], ["east", "west", "south"])
 
+        # Every consumer took its cycles: the sinks of the configuration, none failed or dropped.
+        sinks = {s["name"]: s for s in d.api("/api/v1/status")["sinks"]}
+        self.assertLessEqual({"store", "energy", "state_files", "filesnap", "events"}, set(sinks))
+        for name, sink in sinks.items():
+            self.assertGreater(sink["delivered"], 0, name)
+            self.assertEqual((sink["failed"], sink["dropped"]), (0, 0), name)
+
         # History: committed each second, served by /api/v1/history and `tracermon export`.
         def history():
             h = d.api("/api/v1/history?device=east&fields=battery_voltage,pv_voltage"
