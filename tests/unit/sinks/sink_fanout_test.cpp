@@ -102,7 +102,8 @@ TEST(SinkFanout, ASinkThatThrowsIsCountedAndTheOthersGoOn) {
   fanout.stop();
   EXPECT_EQ(recording.seen(),
             (std::vector<std::string>{"start", "east#1", "site:shed", "east#2", "stop"}));
-  const auto& throwing = counters_of(fanout.counters(), "throwing");
+  const auto counters = fanout.counters();
+  const auto& throwing = counters_of(counters, "throwing");
   EXPECT_EQ(throwing.failed, 3U);
   EXPECT_EQ(throwing.delivered, 0U);
 }
