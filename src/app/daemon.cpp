@@ -129,12 +129,13 @@ void Daemon::start() {
     m_http = std::make_unique<web::HttpServer>(std::move(view));
     m_http->start(m_config.http.host, m_config.http.port);
   }
+  // Said before the sinks and workers run: they log from their own threads from then on.
+  spdlog::info("tracermon {} polling {} bus(es){}", TRACERMON_VERSION_STRING, m_workers.size(),
+               m_http ? fmt::format("; http://{}:{}/", m_config.http.host, m_http->port()) : "");
   m_sinks.start();
   for (auto& worker : m_workers)
     worker->start();
   write_runtime_file();
-  spdlog::info("tracermon {} polling {} bus(es){}", TRACERMON_VERSION_STRING, m_workers.size(),
-               m_http ? fmt::format("; http://{}:{}/", m_config.http.host, m_http->port()) : "");
 }
 
 void Daemon::stop() {
