@@ -22,7 +22,7 @@
 #include "sinks/filesnap_sink.hpp"
 #include "sinks/influx_sink.hpp"
 #include "sinks/live_events_sink.hpp"
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 #include "sinks/mqtt_sink.hpp"
 #include "sinks/sink_fanout.hpp"
 #include "sinks/state_file_sink.hpp"
@@ -97,7 +97,7 @@ class Daemon {
   DaemonConfig m_config;
   const protocol::RegisterMap& m_map;
   poller::ClockWatch m_clock;
-  sinks::LiveState m_live;
+  model::LiveState m_live;
   std::unique_ptr<store::SnapshotStore> m_store;
   std::unique_ptr<web::HttpServer> m_http;
   sinks::SinkFanout m_sinks;  // after the store and HTTP: its threads use them until stopped

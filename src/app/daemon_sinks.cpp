@@ -51,6 +51,8 @@ void Daemon::build_sinks() {
   for (const auto& row : k_sink_table) {
     if (auto sink = (this->*row.make)()) m_sinks.add(std::move(sink));
   }
+  // The network outputs send each device's counters and health with its values.
+  m_wants_status = m_config.mqtt.enabled || m_config.influxdb.enabled;
 }
 
 std::unique_ptr<sinks::Sink> Daemon::make_store_sink() {
@@ -114,7 +116,6 @@ std::unique_ptr<sinks::Sink> Daemon::make_mqtt_sink() {
   for (const auto& site : m_sites)
     options.sites[site.name] = site.members;
   options.runner = runner_options(options.runner, config.spool);
-  m_wants_status = true;
   return std::make_unique<sinks::MqttSink>(m_map, std::move(options),
                                            open_outbox("mqtt", config.spool));
 }
@@ -134,7 +135,6 @@ std::unique_ptr<sinks::Sink> Daemon::make_influx_sink() {
     }
     options.legacy_max_age = site_max_age();
   }
-  m_wants_status = true;
   return std::make_unique<sinks::InfluxSink>(m_map, std::move(options),
                                              open_outbox("influxdb", config.spool));
 }

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "format/influx_lines.hpp"
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 
 namespace tracermon::sinks {
 

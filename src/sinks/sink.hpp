@@ -8,20 +8,19 @@
 #include <string_view>
 
 #include "model/device_status.hpp"
+#include "model/live_state.hpp"
 #include "model/site_totals.hpp"
 #include "model/snapshot.hpp"
 #include "sinks/output_queue.hpp"
 
 namespace tracermon::sinks {
 
-class LiveState;
-
 // One device's poll cycle as the sinks see it.
 struct CycleEvent {
   model::SnapshotPtr cycle;   // what this cycle read (only fresh values; failures listed)
   model::SnapshotPtr latest;  // merged with earlier cycles: the device's live view
   std::optional<model::DeviceStatus> status;  // health and counters after the cycle
-  const LiveState* live = nullptr;            // every device's live view (thread-safe)
+  const model::LiveState* live = nullptr;     // every device's live view (thread-safe)
 };
 
 class Sink {

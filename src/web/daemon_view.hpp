@@ -10,7 +10,7 @@
 #include "model/output_status.hpp"
 #include "model/poll_intervals.hpp"
 #include "protocol/register_map.hpp"
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 
 namespace tracermon::store {
 class SnapshotStore;
@@ -20,7 +20,7 @@ namespace tracermon::web {
 
 struct DaemonView {
   const protocol::RegisterMap* map = nullptr;
-  const sinks::LiveState* live = nullptr;
+  const model::LiveState* live = nullptr;
   std::function<std::vector<model::BusStatus>()> buses;
   const store::SnapshotStore* store = nullptr;  // null when the store is off
   model::PollIntervals intervals;

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 #include "snapshot_builder.hpp"
 #include "store/snapshot_store.hpp"
 #include "temp_dir.hpp"
@@ -77,7 +77,7 @@ class Api : public ::testing::Test {
 
   ::tracermon::test::TempDir dir;
   std::unique_ptr<store::SnapshotStore> history;
-  sinks::LiveState live;
+  model::LiveState live;
   std::vector<model::BusStatus> buses;
   DaemonView view;
 };

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/unique_fd.hpp"
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 #include "snapshot_builder.hpp"
 
 namespace tracermon::web {
@@ -153,7 +153,7 @@ class HttpServerTest : public ::testing::Test {
     return client.answer();
   }
 
-  sinks::LiveState live;
+  model::LiveState live;
   DaemonView view;
   HttpLimits limits;
   std::unique_ptr<HttpServer> server;

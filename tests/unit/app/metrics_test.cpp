@@ -8,7 +8,7 @@
 
 #include "format/prometheus.hpp"
 #include "prometheus_exposition.hpp"
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 #include "snapshot_builder.hpp"
 
 namespace tracermon::web {
@@ -19,7 +19,7 @@ using test::snapshot;
 
 // The route gathers the daemon's view and leaves the text to format::prometheus_text.
 TEST(MetricsRoute, RendersTheDaemonViewThroughTheFormat) {
-  sinks::LiveState live;
+  model::LiveState live;
   live.merge(snapshot("roof", 1, {sample("pv_voltage", 1852), sample("battery_voltage", 1380)}));
   model::BusStatus bus;
   bus.name = "bus1";
@@ -50,7 +50,7 @@ TEST(MetricsRoute, ListenerConnectionsAndRefusalsFollowTheTextFormat) {
   counters.refused_busy = 5;
   counters.refused_requests = 2;
   counters.timed_out = 1;
-  sinks::LiveState live;
+  model::LiveState live;
   DaemonView view;
   view.map = &test::map();
   view.live = &live;

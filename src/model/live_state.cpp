@@ -1,11 +1,8 @@
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 
 #include <algorithm>
 
-namespace tracermon::sinks {
-
-using model::DeviceSnapshot;
-using model::SnapshotPtr;
+namespace tracermon::model {
 
 SnapshotPtr LiveState::merge(const DeviceSnapshot& cycle) {
   std::lock_guard lock(m_mutex);
@@ -55,4 +52,4 @@ std::map<std::string, nlohmann::ordered_json> LiveState::sites() const {
   return m_sites;
 }
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::model

@@ -1,4 +1,4 @@
-#include "sinks/live_state.hpp"
+#include "model/live_state.hpp"
 
 #include <chrono>
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "snapshot_builder.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::model {
 namespace {
 
 using namespace std::chrono_literals;
@@ -134,4 +134,4 @@ TEST(LiveState, SitesKeepTheLatestTotals) {
 }
 
 }  // namespace
-}  // namespace tracermon::sinks
+}  // namespace tracermon::model

@@ -1,7 +1,8 @@
 #pragma once
-// The latest known value of every field of every device, each with its own read time, and the
-// latest site totals: what the API, the state files and `tracermon get` show. Written by the
-// bus workers' snapshots, read by the HTTP threads; every view handed out is immutable.
+// The live view: the latest known value of every field of every device, each with its own read
+// time, and the latest site totals (as the API shows them). The daemon merges every cycle into
+// it before its sinks see the cycle; the API, /metrics and the sinks read it. Thread-safe; every
+// view handed out is immutable.
 
 #include <map>
 #include <mutex>
@@ -12,7 +13,7 @@
 
 #include "model/snapshot.hpp"
 
-namespace tracermon::sinks {
+namespace tracermon::model {
 
 class LiveState {
  public:
@@ -34,4 +35,4 @@ class LiveState {
   std::map<std::string, nlohmann::ordered_json> m_sites;
 };
 
-}  // namespace tracermon::sinks
+}  // namespace tracermon::model
