@@ -33,6 +33,16 @@ sinks::OutputRunnerOptions runner_options(sinks::OutputRunnerOptions options,
   return options;
 }
 
+// Every configured device, in file order.
+std::vector<std::string> device_names(const DaemonConfig& config) {
+  std::vector<std::string> names;
+  for (const auto& bus : config.buses) {
+    for (const auto& device : bus.devices)
+      names.push_back(device.name);
+  }
+  return names;
+}
+
 }  // namespace
 
 // Every consumer of the cycles, in the order they get each event: one row per sink, each
@@ -62,15 +72,10 @@ std::unique_ptr<sinks::Sink> Daemon::make_store_sink() {
 
 std::unique_ptr<sinks::Sink> Daemon::make_energy_sink() {
   if (!m_store) return nullptr;  // nowhere to keep it
-  std::vector<std::string> devices;
-  for (const auto& bus : m_config.buses) {
-    for (const auto& device : bus.devices)
-      devices.push_back(device.name);
-  }
   std::vector<sinks::EnergySite> sites;
   for (const auto& site : m_sites)
     sites.push_back({site.name, site.members});
-  auto sink = std::make_unique<sinks::EnergySink>(m_map, m_store.get(), std::move(devices),
+  auto sink = std::make_unique<sinks::EnergySink>(m_map, m_store.get(), device_names(m_config),
                                                   std::move(sites));
   m_energy = sink.get();
   return sink;
@@ -109,10 +114,7 @@ std::unique_ptr<sinks::Sink> Daemon::make_mqtt_sink() {
   options.retain = config.retain;
   options.intervals = m_config.poll.intervals();
   options.announced_file = config.spool.data_dir / "announced.json";
-  for (const auto& bus : m_config.buses) {
-    for (const auto& device : bus.devices)
-      options.devices.push_back(device.name);
-  }
+  options.devices = device_names(m_config);
   for (const auto& site : m_sites)
     options.sites[site.name] = site.members;
   options.runner = runner_options(options.runner, config.spool);
@@ -127,12 +129,7 @@ std::unique_ptr<sinks::Sink> Daemon::make_influx_sink() {
   options.runner = runner_options(options.runner, config.spool);
   if (options.legacy) {
     options.legacy_devices = config.legacy_devices;
-    if (options.legacy_devices.empty()) {
-      for (const auto& bus : m_config.buses) {
-        for (const auto& device : bus.devices)
-          options.legacy_devices.push_back(device.name);
-      }
-    }
+    if (options.legacy_devices.empty()) options.legacy_devices = device_names(m_config);
     options.legacy_max_age = site_max_age();
   }
   return std::make_unique<sinks::InfluxSink>(m_map, std::move(options),
