@@ -26,10 +26,11 @@ ALLOWED = {
     "poller": {"core", "protocol", "model", "transport", "device"},
     "store": {"core", "protocol", "model"},
     "format": {"core", "protocol", "model"},
-    "sinks": {"core", "protocol", "model", "format", "store"},
-    "web": {"core", "protocol", "model", "format", "store", "sinks"},
+    "control": {"core", "protocol", "model", "transport", "device", "store"},
+    "sinks": {"core", "protocol", "model", "format", "store", "control"},
+    "web": {"core", "protocol", "model", "format", "store", "sinks", "control"},
     "app": {"core", "protocol", "model", "transport", "device", "slave", "sim", "poller",
-            "store", "format", "sinks", "web"},
+            "store", "format", "sinks", "web", "control"},
 }
 
 # third-party header prefix -> the layers that may include it.

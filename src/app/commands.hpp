@@ -17,5 +17,9 @@ Command add_config_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_get_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
+Command add_set_command(CLI::App& app);
+Command add_load_command(CLI::App& app);
+Command add_clock_command(CLI::App& app);
+Command add_settings_command(CLI::App& app);
 
 }  // namespace tracermon::app

@@ -104,6 +104,34 @@ void read_files(const Checker& check, const toml::table& t, FilesConfig& files) 
   }
 }
 
+void read_control(const Checker& check, const toml::table& t, ControlConfig& control) {
+  static constexpr std::string_view k_keys[] = {"enabled",          "token_file",
+                                                "trust_host_clock", "clock_sync",
+                                                "clock_max_drift",  "max_error_percent"};
+  check.allow_only(t, "control", k_keys);
+  if (auto v = check.boolean(t, "control", "enabled")) control.enabled = *v;
+  if (auto v = check.boolean(t, "control", "trust_host_clock")) control.trust_host_clock = *v;
+  if (auto v = check.path(t, "control", "token_file", false)) control.token_file = *v;
+  constexpr std::string_view sync_allowed = "\"off\", \"daily\" or \"drift\"";
+  if (auto v = check.string(t, "control", "clock_sync", sync_allowed)) {
+    if (*v != "off" && *v != "daily" && *v != "drift") {
+      check.fail(*t.get("clock_sync"), "control.clock_sync", fmt::format("'{}'", *v), sync_allowed);
+    }
+    control.clock_sync = *v;
+  }
+  if (auto v = check.integer(t, "control", "clock_max_drift", 2, 86400)) {
+    control.clock_max_drift = std::chrono::seconds(*v);
+  }
+  if (auto v = check.integer(t, "control", "max_error_percent", 0, 100)) {
+    control.max_error_ratio = static_cast<double>(*v) / 100.0;
+  }
+  if (control.enabled && control.token_file.empty()) {
+    check.fail(t.source().begin.line, "control.token_file",
+               "control is enabled but has no token file",
+               "a file holding the bearer token, readable by the daemon only (chmod 600)");
+  }
+}
+
 void read_http(const Checker& check, const toml::table& t, HttpConfig& http) {
   static constexpr std::string_view k_keys[] = {"enabled", "listen"};
   check.allow_only(t, "http", k_keys);
@@ -358,9 +386,9 @@ DaemonConfig parse_config(std::string_view text, const std::filesystem::path& fi
                                   line_of(e.source()), e.description()));
   }
 
-  static constexpr std::string_view k_keys[] = {"runtime_dir", "poll", "store", "files",
-                                                "http",        "log",  "mqtt",  "influxdb",
-                                                "influx_db",   "bus"};
+  static constexpr std::string_view k_keys[] = {"runtime_dir", "poll",    "store", "files",
+                                                "http",        "log",     "mqtt",  "influxdb",
+                                                "influx_db",   "control", "bus"};
   check.allow_only(doc, "", k_keys);
   DaemonConfig config;
   config.file = file;
@@ -379,6 +407,9 @@ DaemonConfig parse_config(std::string_view text, const std::filesystem::path& fi
     read_influxdb(check, *t, config.influxdb);
   }
   read_influx_ini(check, doc, config.influxdb);
+  if (const auto* t = check.table(doc, "control", "a [control] table")) {
+    read_control(check, *t, config.control);
+  }
 
   constexpr std::string_view bus_allowed =
       "one or more [[bus]] tables, each with a port and [[bus.device]] tables";

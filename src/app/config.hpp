@@ -120,6 +120,19 @@ struct InfluxConfig {
   SpoolConfig spool;
 };
 
+// Writes to the controllers (docs/control.md). The CLI reaches a running daemon through its
+// local socket (<runtime_dir>/control.sock) whatever this says; HTTP and MQTT control only
+// with enabled = true, and HTTP only with a token from a file nobody else may read.
+struct ControlConfig {
+  bool enabled = false;
+  std::filesystem::path token_file;  // required when enabled: `Authorization: Bearer <token>`
+  bool trust_host_clock = false;     // sync clocks from the host even without NTP
+  std::string clock_sync = "off";    // off, daily (once a day), drift (above clock_max_drift)
+  std::chrono::seconds clock_max_drift{30};
+  double max_error_ratio =
+      0.2;  // max_error_percent: refuse writes when more requests failed lately
+};
+
 struct DaemonConfig {
   std::filesystem::path file;  // where it was read from
   // The running daemon's lock and daemon.json (pid, ports, HTTP address): how `read` finds it.
@@ -132,6 +145,7 @@ struct DaemonConfig {
   LogConfig log;
   MqttConfig mqtt;
   InfluxConfig influxdb;
+  ControlConfig control;
 };
 
 // "500ms", "5s", "1m", "1h" (a whole number and a unit), at most a week. Throws

@@ -99,6 +99,7 @@ Daemon::Daemon(DaemonConfig config, int demo_history_days)
     m_sites.push_back(std::move(site));
   for (const auto& site : m_sites)
     m_site_of_last_member[site.members.back()] = &site;
+  setup_control();  // before the sinks: MQTT takes commands
   build_sinks();
   // Until a closed store opens, energy is not counted: a fresh ledger would later overwrite
   // the saved one. The counters are totals, so the energy of the wait is counted then.
@@ -126,6 +127,10 @@ void Daemon::start() {
     view.intervals = m_config.poll.intervals();
     view.daemon_status = [this] { return daemon_status(); };
     view.outputs = [this] { return output_statuses(); };
+    if (m_config.control.enabled) {
+      view.control = m_control.get();
+      view.control_token = m_control_token;
+    }
     m_http = std::make_unique<web::HttpServer>(std::move(view));
     m_http->start(m_config.http.host, m_config.http.port);
   }
@@ -135,12 +140,27 @@ void Daemon::start() {
   m_sinks.start();
   for (auto& worker : m_workers)
     worker->start();
+  m_control_socket = std::make_unique<ControlSocket>(
+      m_config.runtime_dir / "control.sock", [this](const nlohmann::json& request) {
+        if (request.is_object() && request.value("action", "") == "devices") {
+          auto names = nlohmann::ordered_json::array();
+          for (const auto& d : m_control_access->devices())
+            names.push_back(d.name);
+          return nlohmann::ordered_json{{"ok", true}, {"status", 200}, {"devices", names}};
+        }
+        auto result = m_control->handle_json(request, control::Source::Cli);
+        auto out = control::to_json(m_control->catalog(), result);
+        out["status"] = result.status;
+        return out;
+      });
+  m_control_socket->start();
   write_runtime_file();
 }
 
 void Daemon::stop() {
   if (m_stopped) return;  // run_daemon stops it, then the destructor would again
   m_stopped = true;
+  if (m_control_socket) m_control_socket->stop();  // no new writes; one running finishes first
   for (auto& worker : m_workers)
     worker->stop();
   // What the workers delivered is made safe first, before anything that talks to the network
@@ -266,6 +286,11 @@ void Daemon::log_store_error(const std::string& key, std::string_view what,
 
 void Daemon::tick() {
   auto now = steady_clock::now();
+  m_control_access->sample();
+  if (m_config.control.clock_sync != "off" && now - m_last_clock_check >= std::chrono::minutes(1)) {
+    m_last_clock_check = now;
+    sync_clocks();
+  }
   if (!m_store) return;
   if (now - m_last_commit >= m_config.store.commit_interval) {
     m_last_commit = now;

@@ -14,19 +14,23 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "app/control_socket.hpp"
+#include "app/daemon_control.hpp"
+#include "control/control_service.hpp"
 #include "core/log_limiter.hpp"
 #include "core/unique_fd.hpp"
+#include "model/live_state.hpp"
 #include "poller/bus_worker.hpp"
 #include "poller/clock_watch.hpp"
 #include "sinks/energy_sink.hpp"
 #include "sinks/filesnap_sink.hpp"
 #include "sinks/influx_sink.hpp"
 #include "sinks/live_events_sink.hpp"
-#include "model/live_state.hpp"
 #include "sinks/mqtt_sink.hpp"
 #include "sinks/sink_fanout.hpp"
 #include "sinks/state_file_sink.hpp"
 #include "sinks/store_sink.hpp"
+#include "store/audit_log.hpp"
 #include "store/snapshot_store.hpp"
 #include "web/http_server.hpp"
 
@@ -54,6 +58,8 @@ class Daemon {
   [[nodiscard]] const DaemonConfig& config() const { return m_config; }
   [[nodiscard]] int http_port() const { return m_http ? m_http->port() : 0; }
   [[nodiscard]] std::vector<model::BusStatus> bus_statuses() const;
+  // Every write to a controller goes through this (CLI socket, HTTP, MQTT, clock sync).
+  [[nodiscard]] control::ControlService& control() { return *m_control; }
   [[nodiscard]] std::vector<sinks::SinkCounters> sink_counters() const {
     return m_sinks.counters();
   }
@@ -92,6 +98,8 @@ class Daemon {
   void save_energy();
   void log_store_error(const std::string& key, std::string_view what, const std::string& error);
   void write_runtime_file();
+  void setup_control();
+  void sync_clocks();  // [control] clock_sync: daily, or when the drift passes the limit
   [[nodiscard]] nlohmann::ordered_json daemon_status() const;
 
   DaemonConfig m_config;
@@ -104,6 +112,13 @@ class Daemon {
   sinks::EnergySink* m_energy = nullptr;  // one of m_sinks, when there is a store
   bool m_wants_status = false;            // a sink uses the device's counters (MQTT, InfluxDB)
   std::vector<std::unique_ptr<poller::BusWorker>> m_workers;
+  std::unique_ptr<store::AuditLog> m_audit;  // beside the history; null when it is off
+  std::unique_ptr<DaemonDeviceAccess> m_control_access;
+  std::unique_ptr<control::ControlService> m_control;
+  std::string m_control_token;  // HTTP control: empty when off
+  std::unique_ptr<ControlSocket> m_control_socket;
+  std::chrono::steady_clock::time_point m_last_clock_check;
+  std::map<std::string, std::chrono::steady_clock::time_point> m_clock_checked;  // per device
   core::UniqueFd m_lock;  // flock on <runtime_dir>/daemon.lock: one daemon per runtime dir
   std::vector<Site> m_sites;
   std::map<std::string, const Site*> m_site_of_last_member;

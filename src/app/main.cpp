@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   add(add_run_command);
   add(add_get_command);
   add(add_export_command);
+  add(add_set_command);
+  add(add_load_command);
+  add(add_clock_command);
+  add(add_settings_command);
   tracermon::sim::register_sim_ports();
   try {
     app.parse(argc, argv);

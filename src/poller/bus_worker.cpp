@@ -147,6 +147,31 @@ ReadFuture BusWorker::read(std::uint8_t unit, std::vector<protocol::FieldId> fie
   return submit({unit, std::move(fields)});
 }
 
+std::future<core::Status> BusWorker::run_command(std::uint8_t unit,
+                                                 std::chrono::milliseconds timeout, BusJob job) {
+  auto promise = std::make_shared<std::promise<core::Status>>();
+  auto future = promise->get_future();
+  Queued queued;
+  queued.unit = unit;
+  queued.deadline = m_clock.steady_now() + timeout;
+  queued.refuse = [promise](core::Error error) { promise->set_value(std::move(error)); };
+  queued.run = [this, unit, job = std::move(job), promise](transport::ModbusClient& client) {
+    try {
+      job(client);
+    } catch (const std::exception& e) {  // a job's bug must not leave its caller waiting
+      promise->set_value(core::Error{ErrorKind::InvalidArgument, e.what()});
+      return;
+    }
+    if (auto* device = find(unit)) {
+      device->schedule.refresh(protocol::PollClass::Settings, m_clock.steady_now());
+      device->schedule.refresh(protocol::PollClass::Slow, m_clock.steady_now());
+    }
+    promise->set_value(core::Ok{});
+  };
+  enqueue(std::move(queued));
+  return future;
+}
+
 void BusWorker::post(BusJob job) {
   Queued queued;
   queued.run = std::move(job);

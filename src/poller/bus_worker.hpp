@@ -76,6 +76,12 @@ class BusWorker {
   ReadFuture submit(ReadCommand command);
   // submit() with the default deadline.
   ReadFuture read(std::uint8_t unit, std::vector<protocol::FieldId> fields);
+  // Runs `job` for device `unit` as a command (writes, clock sync: the job holds their
+  // results). The future says Ok once it ran, or why it never will: its deadline passed in
+  // the queue (Timeout), the worker stopped (Cancelled). The device's settings and slow
+  // fields are read again at its next turn, so the snapshots show what the job changed.
+  std::future<core::Status> run_command(std::uint8_t unit, std::chrono::milliseconds timeout,
+                                        BusJob job);
   // Runs `job` with the bus to itself, in the same queue and turn as a command (pass-through
   // requests until they are commands of their own).
   void post(BusJob job);

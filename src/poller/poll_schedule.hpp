@@ -32,6 +32,8 @@ class PollSchedule {
   // It answered: back to the normal schedule. After a silence the rated data and settings are
   // read again (it may have been power-cycled or replaced).
   void answered(core::SteadyTime now);
+  // Reads `poll` at the next turn (after a write changed what it holds).
+  void refresh(protocol::PollClass poll, core::SteadyTime now) { m_next[slot(poll)] = now; }
   [[nodiscard]] int silent_cycles() const { return m_silent_cycles; }
 
  private:

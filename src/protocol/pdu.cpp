@@ -1,5 +1,7 @@
 #include "protocol/pdu.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace tracermon::protocol {
@@ -50,6 +52,37 @@ Bytes make_read_request(Table table, std::uint16_t start, std::uint16_t count) {
   return {read_function(table), static_cast<std::uint8_t>(start >> 8),
           static_cast<std::uint8_t>(start & 0xFF), static_cast<std::uint8_t>(count >> 8),
           static_cast<std::uint8_t>(count & 0xFF)};
+}
+
+Bytes make_write_registers_request(std::uint16_t start, std::span<const std::uint16_t> words) {
+  auto count = static_cast<std::uint16_t>(words.size());
+  Bytes out{fc::k_write_multiple_registers,          static_cast<std::uint8_t>(start >> 8),
+            static_cast<std::uint8_t>(start & 0xFF), static_cast<std::uint8_t>(count >> 8),
+            static_cast<std::uint8_t>(count & 0xFF), static_cast<std::uint8_t>(count * 2)};
+  for (auto w : words) {
+    out.push_back(static_cast<std::uint8_t>(w >> 8));
+    out.push_back(static_cast<std::uint8_t>(w & 0xFF));
+  }
+  return out;
+}
+
+Bytes make_write_coil_request(std::uint16_t address, bool on) {
+  return {fc::k_write_single_coil, static_cast<std::uint8_t>(address >> 8),
+          static_cast<std::uint8_t>(address & 0xFF), static_cast<std::uint8_t>(on ? 0xFF : 0x00),
+          0x00};
+}
+
+core::Status check_write_reply(std::span<const std::uint8_t> request,
+                               std::span<const std::uint8_t> reply) {
+  if (request.empty()) return Error{ErrorKind::InvalidArgument, "empty request"};
+  if (auto e = exception_of(request[0], reply)) return *e;
+  // Both echo the function, the address and the second word (count or coil value).
+  if (reply.size() != 5 || !std::equal(reply.begin(), reply.end(), request.begin())) {
+    return Error{ErrorKind::BadReply,
+                 fmt::format("the reply to FC 0x{:02X} at 0x{:04X} does not echo the request",
+                             request[0], request.size() >= 3 ? be16(request, 1) : 0)};
+  }
+  return core::Ok{};
 }
 
 std::size_t expected_reply_size(std::span<const std::uint8_t> request) {

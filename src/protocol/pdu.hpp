@@ -43,6 +43,15 @@ const char* exception_meaning(std::uint8_t code);
 
 Bytes make_read_request(Table table, std::uint16_t start, std::uint16_t count);
 
+// FC 0x10: `words` (1-123) from `start`.
+Bytes make_write_registers_request(std::uint16_t start, std::span<const std::uint16_t> words);
+// FC 0x05: one coil on (0xFF00) or off (0x0000).
+Bytes make_write_coil_request(std::uint16_t address, bool on);
+// Checks the reply to a write: FC 0x05 echoes the request, FC 0x10 echoes start and count.
+// An exception reply gives ErrorKind::Exception with its code.
+core::Status check_write_reply(std::span<const std::uint8_t> request,
+                               std::span<const std::uint8_t> reply);
+
 // The PDU size of a correct reply to `request` (0 when it depends on the reply: 0x2B).
 std::size_t expected_reply_size(std::span<const std::uint8_t> request);
 

@@ -95,6 +95,11 @@ void ModbusClient::count(const protocol::LineCensus& census) {
 }
 
 core::Result<Bytes> ModbusClient::transact(std::uint8_t unit, std::span<const std::uint8_t> pdu) {
+  return transact(unit, pdu, m_options.retries);
+}
+
+core::Result<Bytes> ModbusClient::transact(std::uint8_t unit, std::span<const std::uint8_t> pdu,
+                                           int retries) {
   if (unit < 1 || unit > 247) {
     return Error{ErrorKind::InvalidArgument, fmt::format("slave id {} is not 1-247", unit)};
   }
@@ -104,7 +109,7 @@ core::Result<Bytes> ModbusClient::transact(std::uint8_t unit, std::span<const st
     const Error& error = result.error();
     tally(error);
     if (link_broken(error.kind)) m_stream->close();
-    if (!worth_retrying(error.kind) || attempt_no >= m_options.retries) return result;
+    if (!worth_retrying(error.kind) || attempt_no >= retries) return result;
     ++m_counters.retries;
   }
 }
@@ -408,6 +413,27 @@ core::Result<std::vector<std::uint16_t>> ModbusClient::read(std::uint8_t unit,
   auto words = protocol::parse_read_reply(request, reply.value());
   if (!words) tally(words.error());
   return words;
+}
+
+core::Status ModbusClient::write_once(std::uint8_t unit, const protocol::Bytes& request) {
+  auto reply = transact(unit, request, 0);
+  if (!reply) return reply.error();
+  auto checked = protocol::check_write_reply(request, reply.value());
+  if (!checked) tally(checked.error());
+  return checked;
+}
+
+core::Status ModbusClient::write_registers(std::uint8_t unit, std::uint16_t start,
+                                           std::span<const std::uint16_t> words) {
+  if (words.empty() || words.size() > 123) {
+    return Error{ErrorKind::InvalidArgument,
+                 fmt::format("FC 0x10 writes 1-123 registers, not {}", words.size())};
+  }
+  return write_once(unit, protocol::make_write_registers_request(start, words));
+}
+
+core::Status ModbusClient::write_coil(std::uint8_t unit, std::uint16_t address, bool on) {
+  return write_once(unit, protocol::make_write_coil_request(address, on));
 }
 
 core::Result<protocol::DeviceIdentity> ModbusClient::identify(std::uint8_t unit) {

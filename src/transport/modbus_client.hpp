@@ -75,6 +75,12 @@ class ModbusClient {
   core::Result<std::vector<std::uint16_t>> read(std::uint8_t unit, protocol::Table table,
                                                 std::uint16_t start, std::uint16_t count);
 
+  // Writes, sent once: a write that timed out may have taken, so the caller reads back
+  // before it decides to send again (never a blind retry). FC 0x10 and FC 0x05.
+  core::Status write_registers(std::uint8_t unit, std::uint16_t start,
+                               std::span<const std::uint16_t> words);
+  core::Status write_coil(std::uint8_t unit, std::uint16_t address, bool on);
+
   // Read Device Identification; ErrorKind::Exception when the device does not support it.
   core::Result<protocol::DeviceIdentity> identify(std::uint8_t unit);
 
@@ -85,6 +91,9 @@ class ModbusClient {
   ClientOptions& options() { return m_options; }
 
  private:
+  core::Result<protocol::Bytes> transact(std::uint8_t unit, std::span<const std::uint8_t> pdu,
+                                         int retries);
+  core::Status write_once(std::uint8_t unit, const protocol::Bytes& request);
   core::Result<protocol::Bytes> attempt(std::uint8_t unit, std::span<const std::uint8_t> pdu);
   core::Result<protocol::Bytes> exchange_rtu(std::uint8_t unit, std::span<const std::uint8_t> pdu,
                                              Deadline deadline);

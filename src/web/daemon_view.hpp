@@ -2,18 +2,22 @@
 // What the web layer may see of the running daemon: read-only views, no handle on a bus.
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "model/device_status.hpp"
+#include "model/live_state.hpp"
 #include "model/output_status.hpp"
 #include "model/poll_intervals.hpp"
 #include "protocol/register_map.hpp"
-#include "model/live_state.hpp"
 
 namespace tracermon::store {
 class SnapshotStore;
+}
+namespace tracermon::control {
+class ControlService;
 }
 
 namespace tracermon::web {
@@ -28,6 +32,10 @@ struct DaemonView {
   std::function<nlohmann::ordered_json()> daemon_status;
   // The network outputs (MQTT, InfluxDB); empty when none is configured.
   std::function<std::vector<model::OutputStatus>()> outputs;
+  // Writes (/api/v1/control/): null unless [control] enabled = true; every request must carry
+  // `Authorization: Bearer <control_token>`.
+  control::ControlService* control = nullptr;
+  std::string control_token;
 };
 
 }  // namespace tracermon::web

@@ -28,6 +28,9 @@ class FakeSlave final : public transport::ByteStream {
   std::set<int> ignored;                // requests (1 = the first) that get no reply at all
   std::set<int> late;                   // requests whose reply comes after the next request
   std::set<int> corrupt;                // requests whose reply has a bad CRC
+  std::set<int> mute;              // requests that are carried out (a write takes) but get no reply
+  std::uint8_t refuse_writes = 0;  // an exception code for every write; 0: writes take
+  bool forget_writes = false;      // writes are answered but change nothing
   std::vector<transport::Deadline> read_deadlines;  // what each read_some was given
   bool wire = false;  // claims to be a real line, where bytes take their wire time
 
@@ -45,6 +48,10 @@ class FakeSlave final : public transport::ByteStream {
     if (silent || bytes[0] != unit || ignored.contains(requests)) return core::Ok{};
     m_pending.insert(m_pending.end(), m_late.begin(), m_late.end());
     m_late.clear();
+    if (mute.contains(requests)) {
+      (void)answer(bytes.subspan(1, bytes.size() - 3));
+      return core::Ok{};
+    }
     auto& out = late.contains(requests) ? m_late : m_pending;
     out.insert(out.end(), prefix.begin(), prefix.end());
     auto reply = protocol::encode_rtu(unit, answer(bytes.subspan(1, bytes.size() - 3)));
@@ -65,6 +72,10 @@ class FakeSlave final : public transport::ByteStream {
   protocol::Bytes answer(std::span<const std::uint8_t> pdu) {
     std::uint8_t function = pdu[0];
     if (function == protocol::fc::k_encapsulated_interface) return {0xAB, 1};
+    if (function == protocol::fc::k_write_multiple_registers ||
+        function == protocol::fc::k_write_single_coil) {
+      return write(pdu);
+    }
     protocol::Table table = protocol::Table::Input;
     for (auto t : {protocol::Table::Coil, protocol::Table::Discrete, protocol::Table::Holding,
                    protocol::Table::Input}) {
@@ -98,6 +109,31 @@ class FakeSlave final : public transport::ByteStream {
       }
     }
     return reply;
+  }
+
+  // FC 0x10 and FC 0x05 on the table of values (an address it lacks: exception 2).
+  protocol::Bytes write(std::span<const std::uint8_t> pdu) {
+    std::uint8_t function = pdu[0];
+    if (refuse_writes != 0) return {static_cast<std::uint8_t>(function | 0x80), refuse_writes};
+    auto start = static_cast<std::uint16_t>((pdu[1] << 8) | pdu[2]);
+    if (function == protocol::fc::k_write_single_coil) {
+      auto key = std::pair{protocol::Table::Coil, start};
+      if (!values.contains(key)) return {static_cast<std::uint8_t>(function | 0x80), 2};
+      values[key] = pdu[3] == 0xFF ? 1 : 0;
+      return {pdu.begin(), pdu.end()};
+    }
+    auto count = static_cast<std::uint16_t>((pdu[3] << 8) | pdu[4]);
+    if (forget_writes) return {pdu.begin(), pdu.begin() + 5};
+    for (std::uint16_t i = 0; i < count; ++i) {
+      if (!values.contains({protocol::Table::Holding, static_cast<std::uint16_t>(start + i)})) {
+        return {static_cast<std::uint8_t>(function | 0x80), 2};
+      }
+    }
+    for (std::uint16_t i = 0; i < count; ++i) {
+      values[{protocol::Table::Holding, static_cast<std::uint16_t>(start + i)}] =
+          static_cast<std::uint16_t>((pdu[6 + 2 * i] << 8) | pdu[7 + 2 * i]);
+    }
+    return {pdu.begin(), pdu.begin() + 5};
   }
 
   protocol::Bytes m_pending;
