@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
@@ -118,6 +119,8 @@ nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
             {"error",
              fmt::format("cannot open {}: {}", client->describe(), opened.error().describe())}};
   }
+  // The result is printed; the audit's log lines would only repeat it on stderr.
+  spdlog::set_level(spdlog::level::err);
   DirectAccess access(std::move(client), devices);
   control::ControlService service(protocol::SettingsCatalog::builtin(), access, audit.get());
   if (request.value("action", "") == "devices") {
@@ -154,6 +157,9 @@ void print(const nlohmann::json& reply) {
       auto with_unit = [&](const nlohmann::json& v) {
         return v.is_null() || unit.empty() ? text_of(v) : text_of(v) + " " + unit;
       };
+      auto shown = [&](const char* key, const char* text_key) {
+        return c.contains(text_key) ? text_of(c[text_key]) : with_unit(c[key]);
+      };
       std::string state;
       auto outcome = reply.value("outcome", std::string());
       bool same = c["old"] == c["new"];
@@ -163,7 +169,7 @@ void print(const nlohmann::json& reply) {
         state = same ? "unchanged" : outcome;
       }
       std::cout << fmt::format("{}  {:<40} {} -> {}  [{}]\n", device, text_of(c["setting"]),
-                               with_unit(c["old"]), with_unit(c["new"]), state);
+                               shown("old", "old_text"), shown("new", "new_text"), state);
     }
     for (const auto& v : reply.value("violations", nlohmann::json::array()))
       std::cout << fmt::format("{}  rule broken: {}\n", device, text_of(v));

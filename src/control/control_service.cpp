@@ -453,6 +453,9 @@ nlohmann::ordered_json to_json(const protocol::SettingsCatalog& catalog, const R
       c["old"] = s.before ? nlohmann::ordered_json(catalog.plain(f, *s.before)) : nullptr;
       c["new"] = catalog.plain(f, s.wanted);
       c["after"] = s.after ? nlohmann::ordered_json(catalog.plain(f, *s.after)) : nullptr;
+      // For people: "1 (Sealed (AGM))", "14.4 V", "on".
+      c["old_text"] = s.before ? nlohmann::ordered_json(catalog.describe(f, *s.before)) : nullptr;
+      c["new_text"] = catalog.describe(f, s.wanted);
       c["took"] = s.took();
       changes.push_back(c);
     }
