@@ -58,12 +58,10 @@ SimulatedBus::SimulatedBus(BusOptions options)
   auto profile_of = [&](std::size_t i) -> const Profile& {
     return o.profiles.size() == 1 ? o.profiles[0] : o.profiles[i];
   };
-  auto site_for = [&](std::size_t first, std::size_t count) {
+  auto site_for = [&](std::size_t first) {
     Site site;
     site.battery_nominal_voltage = profile_of(first).battery_rated_voltage;
-    site.battery_capacity_ah = 0;
-    for (std::size_t i = first; i < first + count; ++i)
-      site.battery_capacity_ah += profile_of(i).rating.rated_charge_current * 10;  // C/10
+    // The capacity follows the controllers' battery_capacity settings (sync_locked).
     site.latitude = o.latitude;
     site.day_of_year = day_of_year;
     site.cloudiness = o.cloudiness;
@@ -94,8 +92,7 @@ SimulatedBus::SimulatedBus(BusOptions options)
     std::vector<ControllerSetup> setups;
     for (std::size_t i = first; i < first + count; ++i)
       setups.push_back(setup_of(i));
-    m_plants.push_back(
-        std::make_unique<Plant>(site_for(first, count), setups, o.seed + g, second_of_day));
+    m_plants.push_back(std::make_unique<Plant>(site_for(first), setups, o.seed + g, second_of_day));
   }
   for (std::size_t i = 0; i < o.ids.size(); ++i) {
     Member m;
@@ -108,10 +105,7 @@ SimulatedBus::SimulatedBus(BusOptions options)
     m_members.push_back(std::move(m));
   }
   // Settle: the registers hold live values before the first request.
-  for (auto& m : m_members) {
-    m_plants[m.plant]->set_settings(m.member, m.controller->charge_settings());
-    m_plants[m.plant]->set_inputs(m.member, m.controller->inputs());
-  }
+  sync_locked();
   for (auto& p : m_plants)
     p->step(1.0);
   for (auto& m : m_members)
@@ -157,14 +151,29 @@ void SimulatedBus::advance_locked() {
   step_locked(seconds);
 }
 
+void SimulatedBus::sync_locked() {
+  // Every member of a PAL-ADP group is set up for the bank they all charge, so the bank's
+  // capacity is the mean of the members' battery_capacity (0x9001): when they agree it is that
+  // value, and a write to any one member moves it. A separate battery is its controller's own.
+  std::vector<double> capacity(m_plants.size(), 0.0);
+  std::vector<int> members(m_plants.size(), 0);
+  for (auto& m : m_members) {
+    auto& plant = *m_plants[m.plant];
+    plant.set_settings(m.member, m.controller->charge_settings());
+    plant.set_inputs(m.member, m.controller->inputs());
+    capacity[m.plant] += m.controller->battery_capacity();
+    ++members[m.plant];
+  }
+  for (std::size_t i = 0; i < m_plants.size(); ++i) {
+    if (members[i] > 0) m_plants[i]->set_battery_capacity(capacity[i] / members[i]);
+  }
+}
+
 void SimulatedBus::step_locked(double seconds) {
   while (seconds > 0) {
     double chunk = std::min(seconds, k_max_chunk_seconds);
     seconds -= chunk;
-    for (auto& m : m_members) {
-      m_plants[m.plant]->set_settings(m.member, m.controller->charge_settings());
-      m_plants[m.plant]->set_inputs(m.member, m.controller->inputs());
-    }
+    sync_locked();
     for (auto& p : m_plants)
       p->step(chunk);
     for (auto& m : m_members)

@@ -90,6 +90,8 @@ class SimulatedBus final : public slave::RequestHandler {
   };
   Member* find(std::uint8_t unit);
   void advance_locked();
+  // The controllers' settings, coils and battery capacity to the physics, before each step.
+  void sync_locked();
   void step_locked(double seconds);
   // The controller's reply to one PDU, with the PDU-level faults applied; nullopt: silence.
   std::optional<protocol::Bytes> answer(Member& m, std::span<const std::uint8_t> pdu,

@@ -265,6 +265,10 @@ ChargeSettings SimulatedController::charge_settings() const {
   return s;
 }
 
+double SimulatedController::battery_capacity() const {
+  return value("battery_capacity");
+}
+
 ControllerInputs SimulatedController::inputs() const {
   ControllerInputs in;
   in.charging_enabled = raw("charging_device_on_off") != 0;

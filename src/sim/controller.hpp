@@ -37,6 +37,8 @@ class SimulatedController {
   // What the settings and coils ask of the physics.
   [[nodiscard]] ChargeSettings charge_settings() const;
   [[nodiscard]] ControllerInputs inputs() const;
+  // battery_capacity (0x9001) in Ah: the bank the controller is set up for.
+  [[nodiscard]] double battery_capacity() const;
 
   [[nodiscard]] ClockSeconds clock() const { return m_clock; }
   void set_clock_drift(double ppm) { m_drift_ppm = ppm; }

@@ -11,22 +11,47 @@ namespace {
 
 constexpr double k_max_substep = 2.0;  // seconds: results barely depend on the chopping
 constexpr double k_mppt_efficiency = 0.97;
-constexpr double k_charge_efficiency = 0.95;  // coulombic, lead-acid
-constexpr double k_temperature_tau = 600.0;   // s, heat sinks and batteries warm slowly
-constexpr double k_cloud_tau = 90.0;          // s, how fast a cloud edge passes
-constexpr double k_cloud_period = 300.0;      // s, mean time between cloud changes
+constexpr double k_temperature_tau = 600.0;  // s, heat sinks and batteries warm slowly
+constexpr double k_cloud_tau = 90.0;         // s, how fast a cloud edge passes
+constexpr double k_cloud_period = 300.0;     // s, mean time between cloud changes
 constexpr double k_pi = std::numbers::pi;
 
 double radians(double degrees) {
   return degrees * k_pi / 180.0;
 }
 
-// Open-circuit voltage of one 12 V block by state of charge (lead-acid at rest), with the knee
-// below 20 %.
+// The battery, per 12 V block of lead-acid, with currents as C-rates (amperes per Ah of
+// capacity, so 0.1 is C/10). At rest it reads 12.0 V empty to 12.8 V full, falling away
+// steeply in the last few percent. Under discharge it sags by its resistance. Under charge it
+// rises by its resistance plus an overvoltage that grows as the plates fill: at C/8 the
+// voltage climbs from about 13.0 V at half charge to 14.4 V at 85 %, and near full a
+// 14.4 V absorption takes only about C/100 and a 13.8 V float about C/300. The numbers are
+// typical of a flooded or AGM bank, not any one battery's data sheet.
+constexpr double k_empty_volts = 12.0;
+constexpr double k_full_volts = 12.8;
+constexpr double k_knee_soc = 0.05;              // below it the rest voltage falls to 11.0 V
+constexpr double k_discharge_resistance = 2.5;   // V per C-rate: C/10 sags 0.25 V
+constexpr double k_charge_resistance = 2.0;      // V per C-rate
+constexpr double k_overvoltage_slope = 0.55;     // V per e-fold of current over the exchange
+constexpr double k_exchange_at_empty = 0.38;     // C-rate; shrinks as (1 - soc)^2
+constexpr double k_exchange_when_full = 0.0006;  // C-rate: gassing and the float current
+
 double rest_voltage(double soc) {
-  double v = 11.5 + 1.3 * soc;
-  if (soc < 0.2) v -= 0.5 * (0.2 - soc) / 0.2;
+  double v = k_empty_volts + (k_full_volts - k_empty_volts) * soc;
+  if (soc < k_knee_soc) {
+    double d = (k_knee_soc - soc) / k_knee_soc;
+    v -= 1.0 * d * d;
+  }
   return v;
+}
+
+// Volts of one block above (+) or below (-) its rest voltage at C-rate `rate` (+ charging).
+// Continuous and rising in `rate` (the charge regulation bisects on it).
+double polarization(double soc, double rate) {
+  if (rate <= 0) return k_discharge_resistance * rate;
+  double empty = 1.0 - soc;
+  double exchange = k_exchange_at_empty * empty * empty + k_exchange_when_full;
+  return k_charge_resistance * rate + k_overvoltage_slope * std::log1p(rate / exchange);
 }
 
 double lag(double value, double target, double dt, double tau) {
@@ -108,17 +133,14 @@ double Plant::load_factor(double hour) const {
   return 0.6 + 0.3 * bump(7.5, 1.0) + 1.0 * bump(20.5, 1.5);
 }
 
-// Battery terminal voltage for a net current into the bank (+ charging): rest voltage, the
-// internal resistance, and the steep rise of a nearly full lead-acid battery under charge.
+// Battery terminal voltage for a net current into the bank (+ charging).
 double Plant::battery_voltage_at(double net_current) const {
-  double k = blocks();
-  double resistance = 0.02 * k * 100.0 / m_site.battery_capacity_ah;
-  double v = k * rest_voltage(m_soc) + net_current * resistance;
-  if (net_current > 0) {
-    double acceptance = std::min(1.0, net_current / (0.02 * m_site.battery_capacity_ah));
-    v += k * 2.0 * std::clamp((m_soc - 0.8) / 0.2, 0.0, 1.0) * acceptance;
-  }
-  return v;
+  double rate = net_current / m_site.battery_capacity_ah;
+  return blocks() * (rest_voltage(m_soc) + polarization(m_soc, rate));
+}
+
+void Plant::set_battery_capacity(double ah) {
+  m_site.battery_capacity_ah = std::max(1.0, ah);
 }
 
 void Plant::step(double seconds) {

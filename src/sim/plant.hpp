@@ -12,7 +12,12 @@
 
 namespace tracermon::sim {
 
-// 0x3201 D3-D2.
+// The share of the charge current a lead-acid bank stores (coulombic efficiency); discharge
+// takes out exactly what flows.
+inline constexpr double k_charge_efficiency = 0.95;
+
+// 0x3201 D3-D2. Bulk (the voltage still rising to the boost target) reports as Boost, as a
+// Tracer does.
 enum class ChargePhase : std::uint8_t { None = 0, Float = 1, Boost = 2, Equalize = 3 };
 
 struct ControllerRating {
@@ -56,7 +61,7 @@ struct ControllerInputs {
 
 struct Site {
   double battery_nominal_voltage = 12.0;  // 12, 24, 36 or 48
-  double battery_capacity_ah = 200.0;     // the shared bank
+  double battery_capacity_ah = 200.0;     // the shared bank at start (set_battery_capacity)
   double initial_soc = 0.6;               // 0..1
   double latitude = 45.0;                 // degrees, for day length
   int day_of_year = 172;                  // 1..366 at the start
@@ -107,6 +112,11 @@ class Plant {
   [[nodiscard]] const ControllerReadings& readings(std::size_t i) const;
   void set_inputs(std::size_t i, const ControllerInputs& inputs);
   void set_settings(std::size_t i, const ChargeSettings& settings);
+  // The bank's capacity from now on (> 0; smaller values are taken as 1 Ah). The state of
+  // charge keeps its fraction: the same bank, measured against another size.
+  void set_battery_capacity(double ah);
+  [[nodiscard]] double battery_capacity() const { return m_site.battery_capacity_ah; }
+  [[nodiscard]] double state_of_charge() const { return m_soc; }  // 0..1, not rounded
 
   [[nodiscard]] double seconds_of_day() const;  // local solar time, 0..86400
   [[nodiscard]] int day_of_year() const;

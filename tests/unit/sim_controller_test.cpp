@@ -124,6 +124,29 @@ TEST(SimController, CapacityCompensationAndDurationsAloneUnderAnyType) {
   EXPECT_EQ(exception_code(c.handle(hex("06 90 01 01 90"), 125)), 1);
 }
 
+TEST(SimController, WrittenSettingsReachThePhysics) {
+  SimulatedController c(find_profile("tracer-an"), 1, k_noon);
+  EXPECT_DOUBLE_EQ(c.battery_capacity(), 200);
+  EXPECT_DOUBLE_EQ(c.charge_settings().boost_minutes, 120);
+  // The block 0x9000-0x900E with type User: 400 Ah, no compensation, boost 14.0 V.
+  auto block = k_user_voltages;
+  block[4] = 1400;
+  block.insert(block.begin(), {0, 400, 0});
+  ASSERT_EQ(exception_code(c.handle(write_request(0x9067, {2}), 125)), 0);
+  ASSERT_EQ(exception_code(c.handle(write_request(0x9000, block), 125)), 0);
+  auto s = c.charge_settings();
+  EXPECT_DOUBLE_EQ(s.boost, 28.0);  // 24 V
+  EXPECT_DOUBLE_EQ(s.float_voltage, 27.6);
+  EXPECT_DOUBLE_EQ(s.boost_reconnect, 26.4);
+  EXPECT_DOUBLE_EQ(s.temperature_compensation, 0);
+  EXPECT_DOUBLE_EQ(c.battery_capacity(), 400);
+  ASSERT_EQ(exception_code(c.handle(write_request(0x906C, {60}), 125)), 0);  // boost duration
+  EXPECT_DOUBLE_EQ(c.charge_settings().boost_minutes, 60);
+  // Coil 0 off stops charging.
+  ASSERT_EQ(exception_code(c.handle(hex("05 00 00 00 00"), 125)), 0);
+  EXPECT_FALSE(c.inputs().charging_enabled);
+}
+
 TEST(SimController, ClockOnlyAsThreeRegisters) {
   SimulatedController c(find_profile("tracer-an"), 1, k_noon);
   // The capture's clock set: 2015-06-19 00:48:53.
