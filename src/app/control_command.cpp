@@ -9,7 +9,6 @@
 #include <map>
 #include <memory>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -21,6 +20,7 @@
 #include "app/config.hpp"
 #include "app/control_socket.hpp"
 #include "app/daemon_lookup.hpp"
+#include "app/settings_file.hpp"
 #include "control/control_service.hpp"
 #include "store/audit_log.hpp"
 
@@ -331,46 +331,26 @@ int run_export(const SettingsArgs& args) {
     if (field == nullptr || field->is_bit()) continue;  // coils are states, not settings
     auto text = value.get<std::string>();
     bool number = !text.empty() && text.find_first_not_of("-0123456789.") == std::string::npos;
-    std::cout << fmt::format("{} = {}{}\n", name,
-                             number ? text : toml::value<std::string>(text).get(),
+    std::cout << fmt::format("{} = {}{}\n", name, number ? text : nlohmann::json(text).dump(),
                              field->unit.empty() ? "" : fmt::format("  # {}", field->unit));
   }
   return k_exit_ok;
 }
 
 int run_apply(const SettingsArgs& args) {
-  toml::table doc;
-  try {
-    doc = toml::parse_file(args.file);
-  } catch (const toml::parse_error& e) {
-    throw UsageError(fmt::format("{}:{}: {}", args.file, e.source().begin.line, e.description()));
-  }
-  const auto* table = doc["settings"].as_table();
-  if (table == nullptr) throw UsageError(fmt::format("{}: no [settings] table", args.file));
+  auto file = read_settings_file(args.file);
   auto settings = nlohmann::json::object();
-  for (const auto& [key, node] : *table) {
-    std::string text;
-    if (auto s = node.value<std::string>()) {
-      text = *s;
-    } else if (node.is_integer()) {
-      text = std::to_string(*node.value<std::int64_t>());
-    } else if (node.is_floating_point()) {
-      text = fmt::format("{}", *node.value<double>());
-    } else {
-      throw UsageError(fmt::format("{}:{}: {}: use a number or a string", args.file,
-                                   node.source().begin.line, key.str()));
+  for (const auto& a : file.settings) {
+    if (settings.contains(a.name)) {
+      throw UsageError(fmt::format("{}: {} is given twice", args.file, a.name));
     }
-    settings[std::string(key.str())] = text;
+    settings[a.name] = a.value;
   }
-  // With a preset battery type the controller sets the voltages itself (and refuses them).
-  if (settings.contains("battery_type") && settings["battery_type"] != "0") {
-    for (auto it = settings.begin(); it != settings.end();) {
-      const auto* f = protocol::RegisterMap::builtin().find(it.key());
-      bool voltage = f != nullptr && f->table == protocol::Table::Holding &&
-                     f->address >= protocol::k_voltage_first &&
-                     f->address <= protocol::k_battery_last;
-      it = voltage ? settings.erase(it) : std::next(it);
-    }
+  if (!file.dropped.empty() && !args.json) {
+    std::cerr << fmt::format(
+        "tracermon: {}: the battery type is a preset, so its voltages are left to the "
+        "controller: {}\n",
+        args.file, fmt::join(file.dropped, ", "));
   }
   bool preview = args.dry_run || !args.yes;
   int status = k_exit_ok;
