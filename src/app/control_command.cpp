@@ -88,7 +88,7 @@ nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
         bool wanted = device == "*" || d.name == device || std::to_string(d.id) == device;
         if (!wanted || (bus != nullptr && bus != &b)) continue;
         bus = &b;
-        devices.push_back({d.name, d.id, b.name, true, "", 0, 0});
+        devices.push_back({d.name, d.id, b.name, true, "", 0, 0, b.max_registers});
       }
     }
     if (bus == nullptr) {
@@ -108,7 +108,8 @@ nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
     if (device != "*") {
       auto ids = parse_ids(device);
       for (auto id : ids)
-        devices.push_back({std::to_string(id), id, port.to_string(), true, "", 0, 0});
+        devices.push_back({std::to_string(id), id, port.to_string(), true, "", 0, 0,
+                           static_cast<std::uint16_t>(args.link.max_registers)});
     }
     client = transport::make_client(port, args.link.serial(), args.link.client());
   }

@@ -153,7 +153,13 @@ void Daemon::start() {
         out["status"] = result.status;
         return out;
       });
-  m_control_socket->start();
+  try {
+    m_control_socket->start();
+  } catch (const std::exception& e) {
+    // Monitoring goes on; only the CLI's writes through the daemon are unavailable.
+    spdlog::error("control: {}; `tracermon set/load/clock` cannot reach this daemon", e.what());
+    m_control_socket.reset();
+  }
   write_runtime_file();
 }
 

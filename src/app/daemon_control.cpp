@@ -39,6 +39,7 @@ std::vector<control::DeviceRef> DaemonDeviceAccess::devices() const {
                                               d.last_error.empty() ? "" : ": " + d.last_error);
       ref.error_ratio = recent.ratio();
       ref.recent_requests = recent.requests;
+      ref.max_registers = worker->setup().max_registers;
       out.push_back(std::move(ref));
     }
   }

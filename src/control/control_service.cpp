@@ -304,7 +304,7 @@ Result ControlService::write(const Request& request, Source source, const Device
   }
   device::WriteReport report;
   auto ran = m_access.run(device, [&](transport::ModbusClient& client) {
-    device::SettingsWriter writer(m_catalog, client);
+    device::SettingsWriter writer(m_catalog, client, device.max_registers);
     report = writer.apply(device.unit, changes, request.dry_run);
   });
   if (!ran) {
@@ -364,7 +364,7 @@ Result ControlService::clock(const Request& request, Source source, const Device
   }
   device::ClockReport report;
   auto ran = m_access.run(device, [&](transport::ModbusClient& client) {
-    device::SettingsWriter writer(m_catalog, client);
+    device::SettingsWriter writer(m_catalog, client, device.max_registers);
     report = writer.clock(device.unit, write, m_wall_clock, m_options.clock_tolerance_s);
   });
   if (!ran) {
@@ -404,7 +404,7 @@ Result ControlService::export_settings(const DeviceRef& device) {
   protocol::RegisterImage values;
   std::string failure;
   auto ran = m_access.run(device, [&](transport::ModbusClient& client) {
-    device::SettingsWriter writer(m_catalog, client);
+    device::SettingsWriter writer(m_catalog, client, device.max_registers);
     auto read = writer.read(device.unit, common);
     if (!read) {
       failure = read.error().describe();

@@ -22,6 +22,7 @@ struct DeviceRef {
   std::string health;      // for messages: "offline since ...: timeout"
   double error_ratio = 0;  // failed requests over requests lately (0..1)
   std::uint64_t recent_requests = 0;
+  std::uint16_t max_registers = 16;  // the bus's limit per read request
 };
 
 using BusJob = std::function<void(transport::ModbusClient&)>;
