@@ -311,6 +311,17 @@ struct SettingsArgs : ControlArgs {
   std::vector<std::string> devices;
 };
 
+// A TOML basic string. Unquoted, "10:00" (length_of_night) would be a TOML time without its
+// seconds, and `settings apply` would refuse the whole file.
+std::string toml_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + '"';
+}
+
 int run_export(const SettingsArgs& args) {
   auto reply = perform(args, base_request(args, "export", args.device));
   if (!reply.value("ok", false) || args.json) return report(args, reply);
@@ -325,8 +336,7 @@ int run_export(const SettingsArgs& args) {
     if (field == nullptr || field->is_bit()) continue;  // coils are states, not settings
     auto text = value.get<std::string>();
     bool number = !text.empty() && text.find_first_not_of("-0123456789.") == std::string::npos;
-    std::cout << fmt::format("{} = {}{}\n", name,
-                             number ? text : toml::value<std::string>(text).get(),
+    std::cout << fmt::format("{} = {}{}\n", name, number ? text : toml_string(text),
                              field->unit.empty() ? "" : fmt::format("  # {}", field->unit));
   }
   return k_exit_ok;
@@ -357,7 +367,15 @@ int run_apply(const SettingsArgs& args) {
     settings[std::string(key.str())] = text;
   }
   // With a preset battery type the controller sets the voltages itself (and refuses them).
-  if (settings.contains("battery_type") && settings["battery_type"] != "0") {
+  // The type as the service reads it: "user" or "User defined" is 0 as much as "0" is.
+  bool preset = false;
+  if (settings.contains("battery_type")) {
+    const auto& catalog = protocol::SettingsCatalog::builtin();
+    auto type = catalog.parse_value(*catalog.map().find("battery_type"),
+                                    settings["battery_type"].get<std::string>());
+    preset = type && type.value() != 0;  // a bad value is the service's to report
+  }
+  if (preset) {
     for (auto it = settings.begin(); it != settings.end();) {
       const auto* f = protocol::RegisterMap::builtin().find(it.key());
       bool voltage = f != nullptr && f->table == protocol::Table::Holding &&
