@@ -289,6 +289,10 @@ int run_clock(const ClockArgs& args) {
   if (args.all) {
     auto listed = perform(args, {{"action", "devices"}, {"device", "*"}});
     if (!listed.value("ok", false)) return report(args, listed);
+    if (listed["devices"].empty()) {  // --port alone names no devices: say so, not silence
+      throw UsageError(
+          "--all: no devices to list; it needs a running daemon (--runtime-dir) or --config");
+    }
     devices.clear();
     for (const auto& d : listed["devices"])
       devices.push_back(d.get<std::string>());
