@@ -4,15 +4,22 @@ WriteFrames: a pymodbus slave that writes down every request frame it receives
 (recording_peer.py), holding plausible Tracer settings, so a test sees exactly what went over
 the wire: which writes, in which blocks, with which words, and that nothing else was written.
 BadControlInput: mistakes on the command line are refused with a clear message and no write.
+ThroughTheDaemon: with a running daemon the commands go through its control socket.
 """
 
 import datetime
 import json
 import os
+import socket
+import sqlite3
+import subprocess
+import sys
 import unittest
 from pathlib import Path
 
-from peers import PYTHON, START_TIMEOUT, Bench, run, wait_for_line
+from daemon import Daemon, DaemonTestCase, config_text
+from peers import PYTHON, START_TIMEOUT, TRACERMON, Bench, run, wait_for_line
+from simulator import wait_until
 
 RECORDING_PEER = str(Path(__file__).with_name("recording_peer.py"))
 
@@ -340,6 +347,164 @@ class BadControlInput(unittest.TestCase):
         out = self.refused(["set", "1", "battery_capacity=300", "--yes",
                             "--runtime-dir", self.run_dir], 2)
         self.assertIn("--port", out.stderr)
+
+
+class ThroughTheDaemon(DaemonTestCase):
+    """With a daemon on the bus the CLI asks it over <runtime_dir>/control.sock."""
+
+    NAMES = ["east", "west", "north"]
+    PORT = "sim:ids=1,2,3&profile=tracer-an+tracer-an+tracer-an&seed=21&turnaround-ms=3"
+
+    def setUp(self):
+        super().setUp()
+        self.daemon = Daemon(self.dir, config_text(self.dir, self.PORT, [1, 2, 3], self.NAMES))
+        self.daemons.append(self.daemon)
+        self.run_dir = os.path.join(self.dir, "run")
+        self.socket = os.path.join(self.run_dir, "control.sock")
+
+    def cli(self, *args):
+        return self.daemon.run_cli(*args, "--runtime-dir", self.run_dir)
+
+    def latest(self, name, field):
+        devices = self.daemon.api("/api/v1/latest")["devices"]
+        return devices.get(name, {}).get("fields", {}).get(field, {}).get("value")
+
+    def exported(self, name):
+        out = self.cli("settings", "export", name)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout.split("[settings]\n", 1)[1]
+
+    def ask(self, data):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(30)
+            s.connect(self.socket)
+            s.sendall(data)
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        return json.loads(reply)
+
+    def test_set_goes_through_the_socket_and_the_poll_sees_it(self):
+        wait_until(lambda: self.latest("east", "battery_capacity") is not None, 30)
+        self.assertTrue(os.path.exists(self.socket))
+        self.assertEqual(os.stat(self.socket).st_mode & 0o777, 0o660)
+        old = self.latest("east", "battery_capacity")
+        self.assertNotEqual(old, 300)
+        # No --port and no --config: only the daemon can do it (there is no adapter here).
+        out = self.cli("set", "east", "battery_capacity=300", "--yes")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"east +battery_capacity +\d+ Ah -> 300 Ah +\[written\]")
+        self.assertRegex(self.daemon.log_text(),
+                         r"control: cli set east battery_capacity \d+ -> 300: written")
+        # The settings are read again after a write (settings poll: 1 h).
+        wait_until(lambda: self.latest("east", "battery_capacity") == 300, 30)
+        # Audited in audit.db beside the history database.
+        with sqlite3.connect(os.path.join(self.dir, "audit.db")) as db:
+            rows = db.execute("SELECT * FROM sqlite_master WHERE type='table'").fetchall()
+            self.assertTrue(rows)
+            table = rows[0][1]
+            dump = repr(db.execute(f"SELECT * FROM {table}").fetchall())
+        self.assertIn("battery_capacity", dump)
+        self.assertIn("cli", dump)
+        # With --config the runtime dir comes from the file, and the daemon still does it.
+        out = self.daemon.run_cli("set", "west", "battery_capacity=300", "--yes",
+                                  "--config", self.daemon.config)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(self.daemon.log_text(),
+                         r"control: cli set west battery_capacity \d+ -> 300: written")
+        self.assertIsNone(self.daemon.proc.poll())
+
+    def test_clock_all_lists_every_device(self):
+        out = self.cli("clock", "--all")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        for name in self.NAMES:
+            self.assertRegex(out.stdout, rf"(?m)^{name} +controller \S+ +host \S+ +drift ")
+        self.assertEqual(len(out.stdout.splitlines()), 3, out.stdout)
+
+    def test_export_and_apply_clone_the_settings(self):
+        out = self.cli("set", "east", "battery_type=user", "battery_capacity=300",
+                       "battery_rated_voltage_code=12V", "boost_charging_voltage=14.2",
+                       "equalize_duration=90", "--yes")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        east = self.exported("east")
+        self.assertIn("boost_charging_voltage = 14.2  # V", east)
+        self.assertNotEqual(self.exported("west"), east)
+        path = os.path.join(self.dir, "east.toml")
+        with open(path, "w") as f:
+            f.write(self.cli("settings", "export", "east").stdout)
+        preview = self.cli("settings", "apply", path, "west", "north")
+        self.assertEqual(preview.returncode, 0, preview.stderr)
+        self.assertIn("nothing written", preview.stderr)
+        self.assertNotEqual(self.exported("west"), east)
+        out = self.cli("settings", "apply", path, "west", "north", "--yes")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(self.exported("west"), east)
+        self.assertEqual(self.exported("north"), east)
+
+    def test_garbage_on_the_socket_is_a_400_and_the_daemon_goes_on(self):
+        for data in (b"this is not json\n", b"[1, 2]\n", b"{\"action\": \"set\"}\n",
+                     b"{\"action\": \"set\", \"device\": \"east\", \"settings\": {\"a\": []}}\n",
+                     b"\xff\xfe\n", b""):
+            with self.subTest(data=data):
+                if data:
+                    reply = self.ask(data)
+                else:  # a client that says nothing and hangs up
+                    reply = self.ask_and_hang_up()
+                self.assertEqual(reply["status"], 400, reply)
+                self.assertFalse(reply["ok"])
+                self.assertTrue(reply["error"])
+        self.assertIsNone(self.daemon.proc.poll())
+        out = self.cli("clock", "--all")
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+    def ask_and_hang_up(self):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(30)
+            s.connect(self.socket)
+            s.shutdown(socket.SHUT_WR)
+            return json.loads(s.makefile("rb").readline())
+
+    def test_a_peer_that_is_not_allowed_is_refused(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to connect as another user")
+        # Let 'nobody' reach the socket file, so that the daemon's own check is what refuses.
+        for path in (self.dir, self.run_dir):
+            os.chmod(path, 0o755)
+        os.chmod(self.socket, 0o666)
+        client = ("import socket, sys\n"
+                  "s = socket.socket(socket.AF_UNIX)\n"
+                  "s.settimeout(30)\n"
+                  "s.connect(sys.argv[1])\n"
+                  "try:\n"
+                  "    s.sendall(sys.argv[2].encode() + b'\\n')\n"
+                  "except BrokenPipeError:\n"  # refused before it has read the request
+                  "    pass\n"
+                  "print(s.makefile().readline(), end='')\n")
+        request = json.dumps({"action": "load", "device": "east", "state": "on"})
+
+        def as_nobody():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
+        out = subprocess.run([sys.executable, "-c", client, self.socket, request],
+                             capture_output=True, text=True, timeout=60, preexec_fn=as_nobody)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        reply = json.loads(out.stdout)
+        self.assertEqual((reply["status"], reply["ok"]), (403, False), reply)
+        # tracermon itself, run by 'nobody': refused, said so, exit 3.
+        cli = subprocess.run([TRACERMON, "load", "east", "on", "--runtime-dir", self.run_dir],
+                             capture_output=True, text=True, timeout=60, preexec_fn=as_nobody)
+        self.assertEqual(cli.returncode, 3, cli.stdout + cli.stderr)
+        self.assertIn("permission denied", cli.stderr)
+        self.assertIn("control socket: refused a client", self.daemon.log_text())
+        self.assertNotIn("control: cli load", self.daemon.log_text())
+        # The daemon's own user still gets in.
+        self.assertEqual(self.ask(b'{"action": "devices", "device": "*"}\n')["devices"],
+                         self.NAMES)
 
 
 if __name__ == "__main__":
