@@ -3,6 +3,7 @@
 // port themselves. Either way the same control service does the checks, the write, the
 // read-back and the audit (docs/control.md).
 
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -70,9 +71,19 @@ nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
   if (std::filesystem::exists(socket)) {
     try {
       return ask_daemon(socket, request);
-    } catch (const std::exception& e) {
-      // A socket file nobody listens on is a daemon that died: go on without it.
-      if (std::string(e.what()).find("cannot reach") == std::string::npos) throw;
+    } catch (const DaemonUnreachable& e) {
+      // A socket file nobody listens on is a daemon that died: go on without it. Any other
+      // failure is the answer (not a fallback to a port the daemon may hold).
+      if (e.error != ECONNREFUSED && e.error != ENOENT) {
+        return {{"ok", false},
+                {"status", e.error == EACCES ? 403 : 503},
+                {"error", e.error == EACCES ? fmt::format("{} (the socket admits root, the "
+                                                          "daemon's user and its group's members)",
+                                                          e.what())
+                                            : std::string(e.what())}};
+      }
+    } catch (const std::exception& e) {  // connected, but no answer or garbage
+      return {{"ok", false}, {"status", 503}, {"error", std::string(e.what())}};
     }
   }
   // No daemon: the device is a configured name (with --config) or a slave id on --port.

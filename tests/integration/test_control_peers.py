@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import unittest
 from pathlib import Path
 
@@ -264,6 +265,17 @@ class WriteFrames(unittest.TestCase):
             [(0x10, 0x9000, [1, 100, 300])], frame_text(self.peer.frames()))
         self.assertNotIn("boost_charging_voltage", out.stdout)
 
+    def test_a_stale_socket_file_is_passed_over(self):
+        # A daemon that died left its socket file: nobody listens, so the port is opened.
+        run_dir = os.path.join(self.bench.dir, "run")
+        os.makedirs(run_dir, exist_ok=True)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.bind(os.path.join(run_dir, "control.sock"))
+        out = self.cli("set", "1", "battery_capacity=300", "--yes")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual([(w["address"], w["values"][1]) for w in self.peer.writes()],
+                         [(0x9000, 300)])
+
     def test_export_reads_every_setting(self):
         out = self.cli("settings", "export", "1")
         self.assertEqual(out.returncode, 0, out.stderr)
@@ -342,6 +354,26 @@ class BadControlInput(unittest.TestCase):
         out = run("clock", "--all", "--config", self.config)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertRegex(out.stdout, r"^east +controller 2020-01-02T03:04:05")
+
+    def test_a_socket_that_answers_garbage(self):
+        os.makedirs(self.run_dir)
+        server = socket.socket(socket.AF_UNIX)
+        self.addCleanup(server.close)
+        server.bind(os.path.join(self.run_dir, "control.sock"))
+        server.listen()
+
+        def serve():
+            conn, _ = server.accept()
+            with conn:
+                conn.makefile("rb").readline()
+                conn.sendall(b"not json\n")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        # The daemon's answer is the answer: no fallback to the port it may hold.
+        self.refused(self.port("set", "1", "battery_capacity=300", "--yes"), 3,
+                     "answered garbage")
+        thread.join(10)
 
     def test_no_port_and_no_config(self):
         out = self.refused(["set", "1", "battery_capacity=300", "--yes",
@@ -470,9 +502,20 @@ class ThroughTheDaemon(DaemonTestCase):
     def test_a_peer_that_is_not_allowed_is_refused(self):
         if os.geteuid() != 0:
             self.skipTest("needs root to connect as another user")
-        # Let 'nobody' reach the socket file, so that the daemon's own check is what refuses.
+        def as_nobody():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
         for path in (self.dir, self.run_dir):
             os.chmod(path, 0o755)
+        # The socket's mode (0660) keeps 'nobody' out: said so, and no fallback to a port.
+        cli = subprocess.run([TRACERMON, "load", "east", "on", "--runtime-dir", self.run_dir],
+                             capture_output=True, text=True, timeout=60, preexec_fn=as_nobody)
+        self.assertEqual(cli.returncode, 3, cli.stdout + cli.stderr)
+        self.assertIn("cannot reach the daemon", cli.stderr)
+        self.assertIn("Permission denied", cli.stderr)
+        # Let 'nobody' connect, so that the daemon's own check is what refuses.
         os.chmod(self.socket, 0o666)
         client = ("import socket, sys\n"
                   "s = socket.socket(socket.AF_UNIX)\n"
@@ -484,12 +527,6 @@ class ThroughTheDaemon(DaemonTestCase):
                   "    pass\n"
                   "print(s.makefile().readline(), end='')\n")
         request = json.dumps({"action": "load", "device": "east", "state": "on"})
-
-        def as_nobody():
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-
         out = subprocess.run([sys.executable, "-c", client, self.socket, request],
                              capture_output=True, text=True, timeout=60, preexec_fn=as_nobody)
         self.assertEqual(out.returncode, 0, out.stderr)
