@@ -3,6 +3,7 @@
 // port themselves. Either way the same control service does the checks, the write, the
 // read-back and the audit (docs/control.md).
 
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -71,9 +72,19 @@ nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
   if (std::filesystem::exists(socket)) {
     try {
       return ask_daemon(socket, request);
-    } catch (const std::exception& e) {
-      // A socket file nobody listens on is a daemon that died: go on without it.
-      if (std::string(e.what()).find("cannot reach") == std::string::npos) throw;
+    } catch (const DaemonUnreachable& e) {
+      // A socket file nobody listens on is a daemon that died: go on without it. Any other
+      // failure is the answer (not a fallback to a port the daemon may hold).
+      if (e.error != ECONNREFUSED && e.error != ENOENT) {
+        return {{"ok", false},
+                {"status", e.error == EACCES ? 403 : 503},
+                {"error", e.error == EACCES ? fmt::format("{} (the socket admits root, the "
+                                                          "daemon's user and its group's members)",
+                                                          e.what())
+                                            : std::string(e.what())}};
+      }
+    } catch (const std::exception& e) {  // connected, but no answer or garbage
+      return {{"ok", false}, {"status", 503}, {"error", std::string(e.what())}};
     }
   }
   // No daemon: the device is a configured name (with --config) or a slave id on --port.
@@ -296,6 +307,10 @@ int run_clock(const ClockArgs& args) {
   if (args.all) {
     auto listed = perform(args, {{"action", "devices"}, {"device", "*"}});
     if (!listed.value("ok", false)) return report(args, listed);
+    if (listed["devices"].empty()) {  // --port alone names no devices: say so, not silence
+      throw UsageError(
+          "--all: no devices to list; it needs a running daemon (--runtime-dir) or --config");
+    }
     devices.clear();
     for (const auto& d : listed["devices"])
       devices.push_back(d.get<std::string>());
@@ -318,6 +333,17 @@ struct SettingsArgs : ControlArgs {
   std::vector<std::string> devices;
 };
 
+// A TOML basic string. Unquoted, "10:00" (length_of_night) would be a TOML time without its
+// seconds, and `settings apply` would refuse the whole file.
+std::string toml_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + '"';
+}
+
 int run_export(const SettingsArgs& args) {
   auto reply = perform(args, base_request(args, "export", args.device));
   if (!reply.value("ok", false) || args.json) return report(args, reply);
@@ -332,7 +358,7 @@ int run_export(const SettingsArgs& args) {
     if (field == nullptr || field->is_bit()) continue;  // coils are states, not settings
     auto text = value.get<std::string>();
     bool number = !text.empty() && text.find_first_not_of("-0123456789.") == std::string::npos;
-    std::cout << fmt::format("{} = {}{}\n", name, number ? text : nlohmann::json(text).dump(),
+    std::cout << fmt::format("{} = {}{}\n", name, number ? text : toml_string(text),
                              field->unit.empty() ? "" : fmt::format("  # {}", field->unit));
   }
   return k_exit_ok;

@@ -180,8 +180,10 @@ nlohmann::json ask_daemon(const std::filesystem::path& path, const nlohmann::jso
   auto addr = address_of(path);
   core::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    throw std::runtime_error(
-        fmt::format("cannot reach the daemon at {}: {}", path.string(), std::strerror(errno)));
+    int error = errno;
+    throw DaemonUnreachable(
+        fmt::format("cannot reach the daemon at {}: {}", path.string(), std::strerror(error)),
+        error);
   }
   write_all(fd.get(), request.dump() + "\n");
   std::string line;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -42,8 +43,17 @@ class ControlSocket {
   std::thread m_thread;
 };
 
+// No connection to the socket; `error` is connect()'s errno (ECONNREFUSED: a socket file left
+// by a daemon that died; EACCES: the caller may not use it).
+struct DaemonUnreachable : std::runtime_error {
+  DaemonUnreachable(const std::string& what, int errno_value)
+      : std::runtime_error(what), error(errno_value) {}
+  int error;
+};
+
 // The client side: sends `request` to the daemon at `path` and returns its answer. Throws
-// std::runtime_error when there is no daemon there or it does not answer within `timeout`.
+// DaemonUnreachable when it cannot connect, std::runtime_error when the daemon does not answer
+// within `timeout` or answers garbage.
 nlohmann::json ask_daemon(const std::filesystem::path& path, const nlohmann::json& request,
                           std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
