@@ -93,6 +93,14 @@ nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
   std::vector<control::DeviceRef> devices;
   std::unique_ptr<store::AuditLog> audit;
   if (config) {
+    if (request.value("action", "") == "devices") {  // every bus's, without opening a port
+      auto list = nlohmann::json::array();
+      for (const auto& b : config->buses) {
+        for (const auto& d : b.devices)
+          list.push_back(d.name);
+      }
+      return {{"ok", true}, {"status", 200}, {"devices", list}};
+    }
     const BusConfig* bus = nullptr;
     for (const auto& b : config->buses) {
       for (const auto& d : b.devices) {

@@ -154,11 +154,12 @@ void ControlSocket::answer(int fd) {
     return;
   }
   std::string line;
-  if (!read_line(fd, line, std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
+  // The CLI sends its line at once: a client that says nothing must not hold the socket long.
+  if (!read_line(fd, line, std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
     reply = {{"ok", false},
              {"status", 400},
              {"error",
-              fmt::format("no request line (JSON, at most {} bytes) within 10 s", k_max_request)}};
+              fmt::format("no request line (JSON, at most {} bytes) within 5 s", k_max_request)}};
     write_all(fd, reply.dump() + "\n");
     return;
   }
