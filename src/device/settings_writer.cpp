@@ -1,5 +1,6 @@
 #include "device/settings_writer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -41,7 +42,7 @@ protocol::ControllerTime local_calendar(std::chrono::system_clock::time_point ti
   c.day = tm.tm_mday;
   c.hour = tm.tm_hour;
   c.minute = tm.tm_min;
-  c.second = tm.tm_sec;
+  c.second = std::min(tm.tm_sec, 59);  // a leap second is not a time the controller keeps
   return c;
 }
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "device/settings_writer.hpp"
 #include "protocol/rtu.hpp"
 
 namespace tracermon::sim {
@@ -21,17 +22,7 @@ constexpr double k_max_chunk_seconds = 30;  // statistics and load logic see at 
 }  // namespace
 
 ClockSeconds host_local_clock() {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  protocol::ControllerTime t;
-  t.year = local.tm_year + 1900;
-  t.month = local.tm_mon + 1;
-  t.day = local.tm_mday;
-  t.hour = local.tm_hour;
-  t.minute = local.tm_min;
-  t.second = std::min(local.tm_sec, 59);
-  return from_calendar(t);
+  return from_calendar(device::local_calendar(std::chrono::system_clock::now()));
 }
 
 SimulatedBus::SimulatedBus(BusOptions options)

@@ -183,18 +183,23 @@ TEST(SettingsWriter, LoadOnIsManualModeThenTheCoil) {
   EXPECT_EQ(writes[1], (protocol::Bytes{0x05, 0x00, 0x02, 0xFF, 0x00}));
 }
 
-TEST(SettingsWriter, ClockSyncWritesThreeRegistersAndChecksTheDrift) {
-  Rig rig;
-  // The host says 2026-06-21 12:05:30 local; the controller is 330 s behind.
+// The host's clock at this local time on 2026-06-21 (the controller's day in controller()).
+std::chrono::system_clock::time_point host_at(int hour, int minute, int second) {
   std::tm tm{};
   tm.tm_year = 126;
   tm.tm_mon = 5;
   tm.tm_mday = 21;
-  tm.tm_hour = 12;
-  tm.tm_min = 5;
-  tm.tm_sec = 30;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
   tm.tm_isdst = -1;
-  auto host = std::chrono::system_clock::from_time_t(std::mktime(&tm));
+  return std::chrono::system_clock::from_time_t(std::mktime(&tm));
+}
+
+TEST(SettingsWriter, ClockSyncWritesThreeRegistersAndChecksTheDrift) {
+  Rig rig;
+  // The host says 12:05:30; the controller is 330 s behind.
+  auto host = host_at(12, 5, 30);
   auto report = rig.writer.clock(1, false, [&] { return host; });
   EXPECT_EQ(report.outcome, WriteOutcome::Unchanged);
   EXPECT_DOUBLE_EQ(report.drift_s, -330.0);
@@ -211,14 +216,7 @@ TEST(SettingsWriter, ClockSyncWritesThreeRegistersAndChecksTheDrift) {
 
 TEST(SettingsWriter, AClockThatIsRightIsNotWritten) {
   Rig rig;
-  std::tm tm{};
-  tm.tm_year = 126;
-  tm.tm_mon = 5;
-  tm.tm_mday = 21;
-  tm.tm_hour = 12;
-  tm.tm_sec = 1;
-  tm.tm_isdst = -1;
-  auto host = std::chrono::system_clock::from_time_t(std::mktime(&tm));
+  auto host = host_at(12, 0, 1);
   auto report = rig.writer.clock(1, true, [&] { return host; });
   EXPECT_EQ(report.outcome, WriteOutcome::Unchanged);
   EXPECT_TRUE(rig.writes().empty());
