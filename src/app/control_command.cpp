@@ -65,7 +65,7 @@ std::filesystem::path runtime_dir(const ControlArgs& args,
 }
 
 // Runs `request` where the bus is: the daemon's socket, else a port of our own.
-nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
+nlohmann::json perform(const ControlArgs& args, const nlohmann::json& request) {
   std::optional<DaemonConfig> config;
   if (!args.config.empty()) config = load_config(args.config);
   auto socket = runtime_dir(args, config) / "control.sock";
@@ -126,9 +126,10 @@ nlohmann::json perform(const ControlArgs& args, nlohmann::json request) {
     args.link.check_no_daemon(port);
     if (device != "*") {
       auto ids = parse_ids(device);
-      for (auto id : ids)
+      for (auto id : ids) {
         devices.push_back({std::to_string(id), id, port.to_string(), true, "", 0, 0,
                            static_cast<std::uint16_t>(args.link.max_registers)});
+      }
     }
     client = transport::make_client(port, args.link.serial(), args.link.client());
   }

@@ -23,7 +23,7 @@ namespace tracermon::app {
 
 namespace {
 
-constexpr std::size_t k_max_request = 64 * 1024;
+constexpr std::size_t k_max_request = std::size_t{64} * 1024;
 
 sockaddr_un address_of(const std::filesystem::path& path) {
   sockaddr_un addr{};

@@ -113,7 +113,7 @@ ControlService::ControlService(const protocol::SettingsCatalog& catalog, DeviceA
     : m_catalog(catalog),
       m_access(access),
       m_store(audit_store),
-      m_options(options),
+      m_options(std::move(options)),
       m_wall_clock(wall_clock ? std::move(wall_clock)
                               : [] { return std::chrono::system_clock::now(); }) {}
 

@@ -23,6 +23,7 @@ namespace tracermon::protocol {
 struct RegisterKey {
   Table table = Table::Holding;
   std::uint16_t address = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const RegisterKey&) const = default;
 };
 using RegisterImage = std::map<RegisterKey, std::uint16_t>;
