@@ -405,6 +405,51 @@ class Control(MqttTest):
         self.assertEqual(result["status"], 200, result)
         self.assertNotIn("tracermon/east/result", retained(b, "tracermon/#"))
 
+    def test_commands_after_a_reconnect_and_entities_removed_when_control_is_off(self):
+        b = self.broker()
+        sub = self.subscribe(b)
+        d = self.control_daemon(b)
+        sub.wait_for(lambda s: s.snapshot("tracermon/east/settings"), 60)
+        # The broker restarts (no persistence: subscriptions are gone); the daemon subscribes
+        # again when it reconnects.
+        b.stop()
+        wait_until(lambda: not self.mqtt_output(d)["connected"], 20)
+        b.start()
+        wait_until(lambda: self.mqtt_output(d)["connected"], 30)
+        sub.close()
+        sub = self.subscribe(b)
+        # A command sent between the reconnection and the subscription is lost (as any
+        # publish to a topic nobody subscribed); retry until the daemon answers one.
+        answered = []
+
+        def answer():
+            if not answered:
+                publish(b, "tracermon/east/set/load", "auto")
+            answered.extend(self.results(sub))
+            return answered
+        wait_until(answer, 30)
+        self.assertEqual(answered[0]["status"], 200, answered[0])
+        self.assertEqual(d.stop(), 0)
+        kept = retained(b)
+        self.assertIn("homeassistant/switch/tracermon_east/load/config", kept)
+        self.assertIn("tracermon/east/settings", kept)
+
+        # Control off: its entities and the settings message leave Home Assistant; the sensors
+        # stay; no command is taken.
+        self.daemons.clear()
+        d = self.daemon({"url": b.url(), "retry_max": "1s"})
+        control = ("homeassistant/switch/", "homeassistant/button/", "homeassistant/number/",
+                   "homeassistant/select/")
+        wait_until(lambda: not [t for t in retained(b) if t.startswith(control)], 30)
+        after = retained(b)
+        self.assertNotIn("tracermon/east/settings", after)
+        self.assertIn("homeassistant/sensor/tracermon_east/pv_power/config", after)
+        before = len(self.results(sub))
+        states = len(self.states(sub, "east"))
+        publish(b, "tracermon/east/set/load", "off")
+        wait_until(lambda: len(self.states(sub, "east")) >= states + 3, 30)
+        self.assertEqual(len(self.results(sub)), before)
+
 
 class BadBroker(MqttTest):
     def test_unreachable_broker_at_start_then_it_appears(self):
