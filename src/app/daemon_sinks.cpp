@@ -118,6 +118,8 @@ std::unique_ptr<sinks::Sink> Daemon::make_mqtt_sink() {
   for (const auto& site : m_sites)
     options.sites[site.name] = site.members;
   options.runner = runner_options(options.runner, config.spool);
+  // setup_control() ran before: with [control] enabled the sink takes commands.
+  if (m_config.control.enabled) options.control = m_control.get();
   return std::make_unique<sinks::MqttSink>(m_map, std::move(options),
                                            open_outbox("mqtt", config.spool));
 }

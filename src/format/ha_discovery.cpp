@@ -1,5 +1,6 @@
 #include "format/ha_discovery.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -237,6 +238,103 @@ json device_block(const model::DeviceStatus& device) {
   return block;
 }
 
+// --- control entities ---
+
+constexpr std::string_view k_switch = "switch";
+constexpr std::string_view k_button = "button";
+constexpr std::string_view k_number = "number";
+constexpr std::string_view k_select = "select";
+constexpr std::string_view k_load = "load";
+constexpr std::string_view k_clock_sync = "clock_sync";
+// The load output's running flag (discharging equipment status D0) in the state message.
+constexpr std::string_view k_load_running = "discharging_equipment_running";
+
+// The settings Home Assistant gets as entities (see control_settings()).
+constexpr std::string_view k_control_settings[] = {
+    "battery_type",
+    "battery_capacity",
+    "temperature_compensation_coefficient",
+    "over_voltage_disconnect_voltage",
+    "charging_limit_voltage",
+    "over_voltage_reconnect_voltage",
+    "equalize_charging_voltage",
+    "boost_charging_voltage",
+    "float_charging_voltage",
+    "boost_reconnect_charging_voltage",
+    "low_voltage_reconnect_voltage",
+    "under_voltage_warning_recover_voltage",
+    "under_voltage_warning_voltage",
+    "low_voltage_disconnect_voltage",
+    "discharging_limit_voltage",
+    "load_control_mode",
+    "battery_rated_voltage_code",
+    "equalize_duration",
+    "boost_duration",
+    "discharging_percentage",
+    "charging_percentage",
+    "battery_management_mode",
+};
+
+// An enum field's whole-word values, in value order.
+std::vector<const protocol::EnumEntry*> enum_values(const protocol::RegisterMap& map,
+                                                    const Field& field) {
+  std::vector<const protocol::EnumEntry*> out;
+  for (const auto& e : map.enums()) {
+    if (e.address == field.address && e.lo_bit == 0 && e.hi_bit == 15) out.push_back(&e);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->value < b->value; });
+  return out;
+}
+
+// Register units onto what a Home Assistant number shows, with its device class.
+std::pair<std::string, std::string_view> number_unit(std::string_view unit) {
+  if (unit == "V") return {"V", "voltage"};
+  if (unit == "min") return {"min", "duration"};
+  if (unit == "day") return {"d", "duration"};
+  std::string out(unit);
+  if (auto at = out.find("degC"); at != std::string::npos) out.replace(at, 4, "°C");
+  return {out, ""};
+}
+
+// A number's step and bounds as JSON numbers: whole numbers stay integers.
+json scaled(std::int64_t raw, std::uint32_t scale) {
+  if (scale == 1) return raw;
+  return static_cast<double>(raw) / static_cast<double>(scale);
+}
+
+json control_base(const EntityContext& context, std::string_view component, std::string_view key,
+                  std::string name) {
+  auto unique_id = context.node + "_" + std::string(key);
+  json payload = {
+      {"name", std::move(name)},
+      {"unique_id", unique_id},
+      {"default_entity_id", fmt::format("{}.{}", component, entity_slug(unique_id))},
+      {"availability", context.availability},
+      {"availability_mode", "all"},
+      {"device", context.device},
+      {"origin", {{"name", "tracermon"}, {"sw_version", TRACERMON_VERSION_STRING}}},
+  };
+  return payload;
+}
+
+std::string control_config_topic(const DiscoveryOptions& options, std::string_view component,
+                                 std::string_view node, std::string_view key) {
+  return fmt::format("{}/{}/{}/{}/config", options.discovery_prefix, component, node, key);
+}
+
+// (component, key) of every control entity, in the order they are published.
+std::vector<std::pair<std::string_view, std::string>> control_entities(
+    const protocol::SettingsCatalog& catalog) {
+  std::vector<std::pair<std::string_view, std::string>> out;
+  out.emplace_back(k_switch, std::string(k_load));
+  out.emplace_back(k_button, std::string(k_clock_sync));
+  for (auto id : control_settings(catalog)) {
+    const auto& field = catalog.map().field(id);
+    out.emplace_back(field.type == ValueType::Enum ? k_select : k_number, field.name);
+  }
+  return out;
+}
+
 std::vector<DiscoveryMessage> removal_of(const DiscoveryOptions& options,
                                          const std::vector<Entity>& entities,
                                          std::string_view node) {
@@ -329,6 +427,144 @@ std::vector<DiscoveryMessage> device_removal(const protocol::RegisterMap& map,
 
 std::vector<DiscoveryMessage> site_removal(std::string_view site, const DiscoveryOptions& options) {
   return removal_of(options, site_entities(), site_node(site));
+}
+
+std::string device_settings_topic(const DiscoveryOptions& options, std::string_view device) {
+  return fmt::format("{}/{}/settings", options.topic_root, topic_safe(device));
+}
+
+std::string device_command_topic(const DiscoveryOptions& options, std::string_view device,
+                                 std::string_view command) {
+  return fmt::format("{}/{}/set/{}", options.topic_root, topic_safe(device), command);
+}
+
+std::string device_result_topic(const DiscoveryOptions& options, std::string_view device) {
+  return fmt::format("{}/{}/result", options.topic_root, topic_safe(device));
+}
+
+std::string command_subscription(const DiscoveryOptions& options) {
+  return options.topic_root + "/+/set/+";
+}
+
+std::vector<protocol::FieldId> control_settings(const protocol::SettingsCatalog& catalog) {
+  std::vector<protocol::FieldId> out;
+  for (auto name : k_control_settings) {
+    auto field = catalog.find(name);
+    if (!field || field.value()->optional || catalog.spec(field.value()->id) == nullptr) continue;
+    out.push_back(field.value()->id);
+  }
+  std::sort(out.begin(), out.end(), [&](auto a, auto b) {
+    return catalog.map().field(a).address < catalog.map().field(b).address;
+  });
+  return out;
+}
+
+std::string setting_option(const protocol::RegisterMap& map, const protocol::Field& field,
+                           std::uint16_t value) {
+  // The meaning without the notes in parentheses: "Manual control (load follows coil ...)"
+  // shows as "Manual control".
+  auto label = [](const std::string& meaning) {
+    auto notes = meaning.find(" (");
+    return notes == std::string::npos ? meaning : meaning.substr(0, notes);
+  };
+  auto values = enum_values(map, field);
+  auto it = std::find_if(values.begin(), values.end(), [&](auto* e) { return e->value == value; });
+  if (it == values.end()) return std::to_string(value);
+  auto text = label((*it)->meaning);
+  auto shared = std::count_if(values.begin(), values.end(),
+                              [&](auto* e) { return label(e->meaning) == text; });
+  if (shared > 1) return fmt::format("{} ({})", text, value);
+  return text;
+}
+
+std::vector<DiscoveryMessage> device_control_discovery(const protocol::SettingsCatalog& catalog,
+                                                       const model::DeviceStatus& device,
+                                                       const DiscoveryOptions& options) {
+  const auto& map = catalog.map();
+  EntityContext context{
+      device_node(device.name),
+      device_state_topic(options, device.name),
+      device_block(device),
+      json::array({availability_entry(daemon_status_topic(options)),
+                   availability_entry(device_availability_topic(options, device.name))}),
+      true,
+  };
+  auto settings_topic = device_settings_topic(options, device.name);
+  std::vector<DiscoveryMessage> out;
+  auto add = [&](std::string_view component, std::string_view key, json payload) {
+    out.push_back({control_config_topic(options, component, context.node, key), payload.dump()});
+  };
+
+  // The load: its state is what the output does (the running flag), whatever the mode.
+  auto load = control_base(context, k_switch, k_load, "Load");
+  load["state_topic"] = context.state_topic;
+  load["value_template"] = fmt::format(
+      "{{% set v = value_json.get('{0}') %}}{{{{ 'None' if v is none else ('on' if v else "
+      "'off') }}}}",
+      k_load_running);
+  load["command_topic"] = device_command_topic(options, device.name, k_load);
+  load["payload_on"] = "on";
+  load["payload_off"] = "off";
+  load["state_on"] = "on";
+  load["state_off"] = "off";
+  load["device_class"] = "switch";
+  add(k_switch, k_load, std::move(load));
+
+  auto sync = control_base(context, k_button, k_clock_sync, "Sync clock");
+  sync["command_topic"] = device_command_topic(options, device.name, k_clock_sync);
+  sync["payload_press"] = "PRESS";
+  sync["entity_category"] = "config";
+  add(k_button, k_clock_sync, std::move(sync));
+
+  for (auto id : control_settings(catalog)) {
+    const auto& field = map.field(id);
+    const auto* spec = catalog.spec(id);
+    bool is_select = field.type == ValueType::Enum;
+    auto component = is_select ? k_select : k_number;
+    auto name = humanize(field.name);
+    // Battery voltages are per 12 V block: the controller doubles them on a 24 V bank.
+    if (field.address >= protocol::k_voltage_first && field.address <= protocol::k_battery_last)
+      name += " (per 12 V)";
+    auto payload = control_base(context, component, field.name, std::move(name));
+    payload["state_topic"] = settings_topic;
+    payload["value_template"] = fmt::format("{{{{ value_json.{} }}}}", field.name);
+    payload["command_topic"] = device_command_topic(options, device.name, field.name);
+    payload["entity_category"] = "config";
+    if (is_select) {
+      // The options are the meanings; the template sends the value's number, which the
+      // daemon reads without any doubt about names shared between values.
+      json options_list = json::array();
+      json numbers = json::object();
+      for (const auto* e : enum_values(map, field)) {
+        if (e->value < spec->min_raw || e->value > spec->max_raw) continue;
+        auto option = setting_option(map, field, e->value);
+        options_list.push_back(option);
+        numbers[option] = e->value;
+      }
+      payload["options"] = options_list;
+      payload["command_template"] = fmt::format("{{{{ {}[value] }}}}", numbers.dump());
+    } else {
+      auto [unit, device_class] = number_unit(field.unit);
+      payload["min"] = scaled(spec->min_raw, field.scale);
+      payload["max"] = scaled(spec->max_raw, field.scale);
+      payload["step"] = scaled(1, field.scale);
+      payload["mode"] = "box";
+      if (!unit.empty()) payload["unit_of_measurement"] = unit;
+      if (!device_class.empty()) payload["device_class"] = device_class;
+    }
+    add(component, field.name, std::move(payload));
+  }
+  return out;
+}
+
+std::vector<DiscoveryMessage> device_control_removal(const protocol::SettingsCatalog& catalog,
+                                                     std::string_view device,
+                                                     const DiscoveryOptions& options) {
+  std::vector<DiscoveryMessage> out;
+  auto node = device_node(device);
+  for (const auto& [component, key] : control_entities(catalog))
+    out.push_back({control_config_topic(options, component, node, key), ""});
+  return out;
 }
 
 }  // namespace tracermon::format

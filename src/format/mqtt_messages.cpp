@@ -98,6 +98,27 @@ std::string device_state_message(const protocol::RegisterMap& map,
   return out.dump();
 }
 
+std::string device_settings_message(const protocol::SettingsCatalog& catalog,
+                                    const model::DeviceSnapshot& latest) {
+  const auto& map = catalog.map();
+  ordered_json out;
+  out["device"] = latest.device;
+  for (auto id : control_settings(catalog)) {
+    const auto& field = map.field(id);
+    const auto* sample = latest.find(id);
+    if (sample == nullptr) {
+      out[field.name] = nullptr;
+    } else if (field.type == ValueType::Enum) {
+      out[field.name] = setting_option(map, field, static_cast<std::uint16_t>(sample->raw));
+    } else if (field.scale == 1) {
+      out[field.name] = sample->raw;
+    } else {
+      out[field.name] = sample->value;
+    }
+  }
+  return out.dump();
+}
+
 std::string site_state_message(const model::SiteTotals& totals) {
   ordered_json out;
   out["site"] = totals.site;

@@ -9,6 +9,7 @@
 #include "model/site_totals.hpp"
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
+#include "protocol/settings.hpp"
 
 namespace tracermon::format {
 
@@ -25,6 +26,14 @@ std::string device_state_message(const protocol::RegisterMap& map,
 // One JSON object per site: every site_fields() key, null when left out; "complete",
 // "missing_members", "time", "time_ms".
 std::string site_state_message(const model::SiteTotals& totals);
+
+// Control on: the retained <root>/<device>/settings message, the state of the number and
+// select entities: {"device", then every control_settings() field by its name: the scaled
+// number, an enum as setting_option(), null when not read yet}. Settings never go stale
+// (they are read rarely and change only when written); the same view gives the same text, so
+// the publisher sends it only when it changed.
+std::string device_settings_message(const protocol::SettingsCatalog& catalog,
+                                    const model::DeviceSnapshot& latest);
 
 // The fields of `latest` that have Home Assistant entities: what device_discovery is given.
 std::vector<protocol::FieldId> entity_fields(const protocol::RegisterMap& map,

@@ -281,9 +281,15 @@ void MqttConnection::on_message(mosquitto* /*client*/, void* self,
                                 const mosquitto_message* message) {
   auto& connection = *static_cast<MqttConnection*>(self);
   if (!connection.m_on_message || message == nullptr || message->topic == nullptr) return;
-  std::string payload(static_cast<const char*>(message->payload),
-                      static_cast<std::size_t>(message->payloadlen));
-  connection.m_on_message(message->topic, payload);
+  MqttMessage received;
+  received.topic = message->topic;
+  if (message->payload != nullptr && message->payloadlen > 0) {
+    received.payload.assign(static_cast<const char*>(message->payload),
+                            static_cast<std::size_t>(message->payloadlen));
+  }
+  received.qos = message->qos;
+  received.retain = message->retain;
+  connection.m_on_message(received);
 }
 
 }  // namespace tracermon::sinks

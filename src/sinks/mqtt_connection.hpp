@@ -56,7 +56,8 @@ struct MqttConnectionStatus {
 class MqttConnection {
  public:
   using ConnectedHook = std::function<void()>;  // on the network thread, after each CONNACK
-  using MessageHook = std::function<void(const std::string& topic, const std::string& payload)>;
+  // On the network thread: must not block (the connection's keepalive runs there).
+  using MessageHook = std::function<void(const MqttMessage& message)>;
 
   MqttConnection(MqttConnectionOptions options, ConnectedHook on_connected, MessageHook on_message);
   ~MqttConnection();  // stop()

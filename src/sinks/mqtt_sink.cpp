@@ -15,10 +15,15 @@
 namespace tracermon::sinks {
 
 // The messages and topics are pure shapes (src/format).
+using format::command_subscription;
 using format::daemon_status_topic;
 using format::device_availability_topic;
+using format::device_control_discovery;
+using format::device_control_removal;
 using format::device_discovery;
 using format::device_removal;
+using format::device_settings_message;
+using format::device_settings_topic;
 using format::device_state_message;
 using format::device_state_topic;
 using format::entity_fields;
@@ -33,6 +38,7 @@ constexpr std::string_view k_online = "online";
 constexpr std::string_view k_offline = "offline";
 constexpr std::string_view k_devices = "devices";
 constexpr std::string_view k_sites = "sites";
+constexpr std::string_view k_controls = "controls";  // devices announced with control entities
 
 // A queued state message: "<topic>\n<payload>" (topics never hold a newline, JSON dumps neither).
 std::string encode(const std::string& topic, const std::string& payload) {
@@ -57,7 +63,13 @@ MqttSink::MqttSink(const protocol::RegisterMap& map, MqttSinkOptions options,
   m_options.runner.stop_timeout = m_options.ack_timeout + std::chrono::seconds(2);
   m_connection = std::make_unique<MqttConnection>(
       m_options.connection, [this] { on_connected(); },
-      [this](const std::string& topic, const std::string& payload) { on_message(topic, payload); });
+      [this](const MqttMessage& message) { on_message(message); });
+  if (m_options.control != nullptr) {
+    m_commands = std::make_unique<MqttCommandRunner>(
+        *m_options.control, [this](const std::string& topic, const std::string& payload) {
+          publish_result(topic, payload);
+        });
+  }
   m_runner = std::make_unique<OutputRunner>(
       [this](std::span<const std::string> batch) { return deliver(batch); }, std::move(outbox),
       m_options.runner);
@@ -69,10 +81,12 @@ MqttSink::~MqttSink() {
 
 void MqttSink::start() {
   load_announced();
+  if (m_commands) m_commands->start();
   m_connection->start();
 }
 
 void MqttSink::stop() {
+  if (m_commands) m_commands->stop();  // a write that runs finishes and is answered first
   if (m_runner) m_runner->stop();
   if (m_connection) {
     m_connection->stop({daemon_status_topic(m_options.topics), std::string(k_offline), 1, true});
@@ -105,16 +119,37 @@ void MqttSink::on_connected() {
     if (!subscribed) spdlog::warn("mqtt: cannot subscribe: {}", subscribed.error().describe());
     remove_unconfigured();
   }
+  if (m_commands) {
+    // A clean session: the subscription is made again on every connection.
+    auto subscribed = m_connection->subscribe(command_subscription(m_options.topics), 1);
+    if (!subscribed) {
+      spdlog::warn("mqtt: cannot subscribe to commands: {}", subscribed.error().describe());
+    }
+  }
   announce_all();
   m_runner->retry_now();
 }
 
-void MqttSink::on_message(const std::string& topic, const std::string& payload) {
+void MqttSink::on_message(const MqttMessage& message) {
   // Home Assistant restarted: it forgot every entity that has no retained config.
-  if (topic == m_options.topics.discovery_prefix + "/status" && payload == k_online) {
-    spdlog::info("mqtt: Home Assistant is online; sending discovery again");
-    announce_all();
+  if (message.topic == m_options.topics.discovery_prefix + "/status") {
+    if (message.payload == k_online) {
+      spdlog::info("mqtt: Home Assistant is online; sending discovery again");
+      announce_all();
+    }
+    return;
   }
+  if (!m_commands) return;
+  // On the network thread: parsing only; the command runs on the runner's thread.
+  auto command = parse_command(m_options.topics, m_options.devices, message.topic, message.payload,
+                               message.retain);
+  if (command) m_commands->submit(std::move(*command));
+}
+
+void MqttSink::publish_result(const std::string& topic, const std::string& payload) {
+  // Answers are not retained: a later subscriber must not take an old answer for its own.
+  auto sent = m_connection->publish({topic, payload, 1, false});
+  if (!sent) spdlog::warn("mqtt: result to {} not published: {}", topic, sent.error().describe());
 }
 
 void MqttSink::announce_all() {
@@ -135,6 +170,15 @@ void MqttSink::announce_device(const std::string& name, const DeviceAnnouncement
          device_discovery(m_map, device.status, device.fields, m_options.topics))
       publish_retained(message.topic, message.payload);
     remember_announced(std::string(k_devices), name);
+    if (m_options.control != nullptr) {
+      for (const auto& message :
+           device_control_discovery(m_options.control->catalog(), device.status, m_options.topics))
+        publish_retained(message.topic, message.payload);
+      remember_announced(std::string(k_controls), name);
+    }
+  }
+  if (!device.settings.empty()) {
+    publish_retained(device_settings_topic(m_options.topics, name), device.settings);
   }
   if (device.online) {
     publish_retained(device_availability_topic(m_options.topics, name),
@@ -158,11 +202,24 @@ void MqttSink::publish_device(const model::SnapshotPtr& latest, const model::Dev
     device.fields = fields;
     device.status = status;
     device.online = online;
+    // Control: the settings as the number and select entities show them, when they changed
+    // (the bus worker reads them again after every write).
+    bool settings_changed = false;
+    if (m_options.control != nullptr) {
+      auto settings = device_settings_message(m_options.control->catalog(), *latest);
+      settings_changed = settings != device.settings;
+      device.settings = std::move(settings);
+    }
     if (changed) {
       announce_device(name, device);
-    } else if (availability_changed && online) {
-      publish_retained(device_availability_topic(m_options.topics, name),
-                       std::string(*online ? k_online : k_offline));
+    } else {
+      if (availability_changed && online) {
+        publish_retained(device_availability_topic(m_options.topics, name),
+                         std::string(*online ? k_online : k_offline));
+      }
+      if (settings_changed) {
+        publish_retained(device_settings_topic(m_options.topics, name), device.settings);
+      }
     }
   }
   // An offline controller has nothing new to say: its availability says it.
@@ -207,7 +264,7 @@ void MqttSink::load_announced() {
         m_options.announced_file.string());
     return;
   }
-  for (auto kind : {k_devices, k_sites}) {
+  for (auto kind : {k_devices, k_sites, k_controls}) {
     if (!doc.contains(kind) || !doc[kind].is_array()) continue;
     for (const auto& name : doc[kind]) {
       if (name.is_string()) m_announced.emplace(std::string(kind), name.get<std::string>());
@@ -220,14 +277,26 @@ void MqttSink::remove_unconfigured() {
   if (m_options.announced_file.empty()) return;
   std::vector<std::pair<std::string, std::string>> gone;
   for (const auto& [kind, name] : m_announced) {
-    bool configured = kind == k_devices
-                          ? std::find(m_options.devices.begin(), m_options.devices.end(), name) !=
-                                m_options.devices.end()
-                          : m_options.sites.contains(name);
+    bool is_device = std::find(m_options.devices.begin(), m_options.devices.end(), name) !=
+                     m_options.devices.end();
+    bool configured = kind == k_devices    ? is_device
+                      : kind == k_controls ? is_device && m_options.control != nullptr
+                                           : m_options.sites.contains(name);
     if (!configured) gone.emplace_back(kind, name);
   }
   if (gone.empty()) return;
   for (const auto& [kind, name] : gone) {
+    if (kind == k_controls) {
+      // The device, or control, is gone: its switch, button, numbers and selects go too.
+      spdlog::info("mqtt: removing the control entities of '{}' from Home Assistant", name);
+      const auto& catalog = m_options.control != nullptr ? m_options.control->catalog()
+                                                         : protocol::SettingsCatalog::builtin();
+      for (const auto& message : device_control_removal(catalog, name, m_options.topics))
+        publish_retained(message.topic, message.payload);
+      publish_retained(device_settings_topic(m_options.topics, name), "");
+      m_announced.erase({kind, name});
+      continue;
+    }
     spdlog::info("mqtt: removing {} '{}' (no longer configured) from Home Assistant",
                  kind == k_devices ? "device" : "site", name);
     auto removal = kind == k_devices ? device_removal(m_map, name, m_options.topics)

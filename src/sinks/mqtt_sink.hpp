@@ -10,6 +10,12 @@
 // Devices announced to Home Assistant are remembered in `announced_file`; one that is no longer
 // configured is removed from Home Assistant (empty retained config messages) on the next
 // connection, and its retained state and availability are cleared.
+//
+// With a control service ([control] enabled) the sink also takes commands (mqtt_commands.hpp):
+// it subscribes to <root>/+/set/+ on every connection, runs the commands on a thread of its
+// own and answers on <root>/<device>/result; discovery adds the control entities (switch,
+// button, numbers, selects) and each device's settings go retained to <root>/<device>/settings
+// when they change. Control entities announced earlier are removed once control is off.
 
 #include <filesystem>
 #include <map>
@@ -20,12 +26,14 @@
 #include <string>
 #include <vector>
 
+#include "control/control_service.hpp"
 #include "format/ha_discovery.hpp"
 #include "model/device_status.hpp"
 #include "model/poll_intervals.hpp"
 #include "model/site_totals.hpp"
 #include "model/snapshot.hpp"
 #include "protocol/register_map.hpp"
+#include "sinks/mqtt_commands.hpp"
 #include "sinks/mqtt_connection.hpp"
 #include "sinks/output_queue.hpp"
 #include "sinks/sink.hpp"
@@ -44,6 +52,8 @@ struct MqttSinkOptions {
   std::vector<std::string> devices;      // configured device names
   std::map<std::string, std::vector<std::string>> sites;  // configured sites and members
   OutputRunnerOptions runner;
+  // Commands and control entities; null = control off (no subscription, no new entities).
+  control::ControlService* control = nullptr;
 };
 
 class MqttSink final : public Sink {
@@ -76,10 +86,12 @@ class MqttSink final : public Sink {
     std::vector<protocol::FieldId> fields;
     model::DeviceStatus status;
     std::optional<bool> online;  // last availability published
+    std::string settings;        // control: the last settings message
   };
 
   void on_connected();
-  void on_message(const std::string& topic, const std::string& payload);
+  void on_message(const MqttMessage& message);
+  void publish_result(const std::string& topic, const std::string& payload);
   void announce_all();
   void announce_device(const std::string& name, const DeviceAnnouncement& device);
   void remove_unconfigured();
@@ -93,6 +105,7 @@ class MqttSink final : public Sink {
   MqttSinkOptions m_options;
   std::unique_ptr<MqttConnection> m_connection;
   std::unique_ptr<OutputRunner> m_runner;
+  std::unique_ptr<MqttCommandRunner> m_commands;  // control on
 
   std::mutex m_mutex;  // guards the members below
   std::map<std::string, DeviceAnnouncement> m_devices;

@@ -1,7 +1,8 @@
 """tracermon's MQTT output against a real Mosquitto broker and a real subscriber: Home Assistant
 discovery that follows HA's documented schema, state messages, availability and the last will,
 re-announcing when HA restarts, no state message lost over a broker restart with QoS 1, removal
-of a device dropped from the configuration, TLS, and every kind of bad broker or setting.
+of a device dropped from the configuration, TLS, every kind of bad broker or setting, and
+control: commands on <root>/<device>/set/<name> with their results and the HA control entities.
 """
 
 import json
@@ -58,9 +59,10 @@ class MqttTest(DaemonTestCase):
         self.subs.append(s)
         return s
 
-    def daemon(self, mqtt, ids=(1, 2, 3), names=NAMES, port=SIM3, directory=None):
+    def daemon(self, mqtt, ids=(1, 2, 3), names=NAMES, port=SIM3, directory=None, extra=""):
         directory = directory or self.dir
-        extra = "[mqtt]\n" + "\n".join(f"{k} = {json.dumps(v)}" for k, v in mqtt.items())
+        extra = ("[mqtt]\n" + "\n".join(f"{k} = {json.dumps(v)}" for k, v in mqtt.items())
+                 + "\n" + extra)
         d = Daemon(directory, config_text(directory, port, list(ids), names=list(names),
                                           extra=extra))
         self.daemons.append(d)
@@ -282,6 +284,171 @@ class DeviceRemoval(MqttTest):
         self.assertTrue([t for t in after if "tracermon_east" in t])
         # The site now has east only: its device stays.
         self.assertIn("homeassistant/sensor/tracermon_site_home/pv_power/config", after)
+
+
+class Control(MqttTest):
+    """[control] enabled = true: commands over MQTT against the simulated controllers."""
+
+    def control_daemon(self, b):
+        token = os.path.join(self.dir, "control.token")
+        with open(token, "w") as f:
+            f.write("0123456789abcdef0123456789abcdef\n")
+        os.chmod(token, 0o600)
+        extra = (f'[control]\nenabled = true\ntoken_file = "{token}"\nclock_sync = "off"\n')
+        return self.daemon({"url": b.url(), "retry_max": "1s"}, extra=extra)
+
+    @staticmethod
+    def results(sub, device="east"):
+        return [json.loads(m["payload"]) for m in sub.snapshot(f"tracermon/{device}/result")]
+
+    def command(self, b, sub, topic, payload, retain=False, device="east", timeout=60):
+        """Publishes a command and waits for the result that answers it."""
+        before = len(self.results(sub, device))
+        publish(b, f"tracermon/{device}/set/{topic}", payload, retain=retain)
+        sub.wait_for(lambda s: len(self.results(s, device)) > before, timeout)
+        result = self.results(sub, device)[before]
+        self.assertEqual(result["topic"], f"tracermon/{device}/set/{topic}")
+        return result
+
+    def test_commands_results_and_home_assistant_entities(self):
+        b = self.broker()
+        sub = self.subscribe(b)
+        # A retained command left on the broker (by a careless client, before a restart): the
+        # daemon gets it with the retain flag when it subscribes, and must not run it.
+        publish(b, "tracermon/east/set/load", "OFF", retain=True)
+        self.control_daemon(b)
+        sub.wait_for(lambda s: self.results(s), 60)
+        ignored = self.results(sub)[0]
+        self.assertEqual(ignored["status"], 400, ignored)
+        self.assertIn("retained", ignored["error"])
+        self.assertEqual(ignored["topic"], "tracermon/east/set/load")
+        # Cleared (an empty retained message), which reaches the daemon as an empty command.
+        result = self.command(b, sub, "load", "", retain=True)
+        self.assertEqual(result["status"], 400)
+        self.assertIn("empty", result["error"])
+        self.assertNotIn("tracermon/east/set/load", retained(b, "tracermon/#"))
+        # The simulated controllers start in manual mode with the load on.
+        sub.wait_for(lambda s: any(st.get("discharging_equipment_running") is True
+                                   for st in self.states(s, "east")), 60)
+        switch = "homeassistant/switch/tracermon_east/load/config"
+        sub.wait_for(lambda s: all(s.snapshot(f"homeassistant/switch/tracermon_{n}/load/config")
+                                   and s.snapshot(f"tracermon/{n}/settings") for n in NAMES), 60)
+
+        # Discovery: the load switch, the clock button, numbers and selects, reading the state
+        # and settings topics the daemon publishes, commanding the topics it listens to.
+        configs = {m["topic"]: json.loads(m["payload"])
+                   for m in sub.snapshot(prefix="homeassistant/") if m["payload"]}
+        load = configs[switch]
+        self.assertEqual(load["command_topic"], "tracermon/east/set/load")
+        self.assertEqual(load["state_topic"], "tracermon/east/state")
+        self.assertEqual((load["payload_on"], load["payload_off"]), ("on", "off"))
+        button = configs["homeassistant/button/tracermon_east/clock_sync/config"]
+        self.assertEqual(button["command_topic"], "tracermon/east/set/clock_sync")
+        boost = configs["homeassistant/number/tracermon_east/boost_charging_voltage/config"]
+        self.assertEqual((boost["min"], boost["max"], boost["step"]), (9.0, 17.0, 0.01))
+        self.assertEqual(boost["mode"], "box")
+        self.assertEqual(boost["entity_category"], "config")
+        battery_type = configs["homeassistant/select/tracermon_east/battery_type/config"]
+        settings = json.loads(sub.snapshot("tracermon/east/settings")[-1]["payload"])
+        self.assertIn(settings["battery_type"], battery_type["options"])
+        self.assertEqual(battery_type["state_topic"], "tracermon/east/settings")
+        self.assertIsInstance(settings["battery_capacity"], int)
+        for component in ("switch", "button", "number", "select"):
+            for n in NAMES:
+                self.assertTrue([t for t in configs if t.startswith(
+                    f"homeassistant/{component}/tracermon_{n}/")], (component, n))
+        for topic, c in configs.items():
+            if topic.split("/")[1] in ("switch", "button", "number", "select"):
+                self.assertEqual(c["availability_mode"], "all", topic)
+                self.assertEqual(len(c["availability"]), 2, topic)
+
+        # Home Assistant's switch sends OFF: written (so the retained OFF was not), answered,
+        # and the state shows it.
+        result = self.command(b, sub, "load", "OFF")
+        self.assertEqual(result["status"], 200, result)
+        self.assertTrue(result["ok"])
+        self.assertEqual(result["outcome"], "written")
+        self.assertIn("manual_load_control", [c["setting"] for c in result["changes"]
+                                              if c["old"] != c["new"]])
+        self.assertEqual(result["device"], "east")
+        seen = len(self.states(sub, "east"))
+        sub.wait_for(lambda s: any(st.get("discharging_equipment_running") is False
+                                   for st in self.states(s, "east")[seen:]), 60)
+
+        # A number: the settings message shows the new value soon after the write.
+        result = self.command(b, sub, "battery_capacity", "321")
+        self.assertEqual(result["status"], 200, result)
+        sub.wait_for(lambda s: json.loads(s.snapshot("tracermon/east/settings")[-1]["payload"])
+                     ["battery_capacity"] == 321, 60)
+        # A select sends the number its command template maps the option to.
+        result = self.command(b, sub, "load_control_mode", "1")
+        self.assertEqual(result["status"], 200, result)
+        sub.wait_for(lambda s: json.loads(s.snapshot("tracermon/east/settings")[-1]["payload"])
+                     ["load_control_mode"] == "Light ON/OFF", 60)
+
+        # Bad input: an error result with its status, and the daemon goes on.
+        result = self.command(b, sub, "battery_capacity", "lots")
+        self.assertEqual(result["status"], 400)
+        self.assertFalse(result["ok"])
+        self.assertIn("battery_capacity", result["error"])
+        result = self.command(b, sub, "no_such_setting", "1")
+        self.assertEqual(result["status"], 400)
+        self.assertIn("no_such_setting", result["error"])
+        result = self.command(b, sub, "load", "x" * 300)
+        self.assertEqual(result["status"], 400)
+        self.assertIn("300 bytes", result["error"])
+        result = self.command(b, sub, "load", "nobody", device="ghost")
+        self.assertEqual(result["status"], 404)
+
+        # The daemon still takes commands; results are answers, never retained.
+        result = self.command(b, sub, "load", "on")
+        self.assertEqual(result["status"], 200, result)
+        self.assertNotIn("tracermon/east/result", retained(b, "tracermon/#"))
+
+    def test_commands_after_a_reconnect_and_entities_removed_when_control_is_off(self):
+        b = self.broker()
+        sub = self.subscribe(b)
+        d = self.control_daemon(b)
+        sub.wait_for(lambda s: s.snapshot("tracermon/east/settings"), 60)
+        # The broker restarts (no persistence: subscriptions are gone); the daemon subscribes
+        # again when it reconnects.
+        b.stop()
+        wait_until(lambda: not self.mqtt_output(d)["connected"], 20)
+        b.start()
+        wait_until(lambda: self.mqtt_output(d)["connected"], 30)
+        sub.close()
+        sub = self.subscribe(b)
+        # A command sent between the reconnection and the subscription is lost (as any
+        # publish to a topic nobody subscribed); retry until the daemon answers one.
+        answered = []
+
+        def answer():
+            if not answered:
+                publish(b, "tracermon/east/set/load", "auto")
+            answered.extend(self.results(sub))
+            return answered
+        wait_until(answer, 30)
+        self.assertEqual(answered[0]["status"], 200, answered[0])
+        self.assertEqual(d.stop(), 0)
+        kept = retained(b)
+        self.assertIn("homeassistant/switch/tracermon_east/load/config", kept)
+        self.assertIn("tracermon/east/settings", kept)
+
+        # Control off: its entities and the settings message leave Home Assistant; the sensors
+        # stay; no command is taken.
+        self.daemons.clear()
+        d = self.daemon({"url": b.url(), "retry_max": "1s"})
+        control = ("homeassistant/switch/", "homeassistant/button/", "homeassistant/number/",
+                   "homeassistant/select/")
+        wait_until(lambda: not [t for t in retained(b) if t.startswith(control)], 30)
+        after = retained(b)
+        self.assertNotIn("tracermon/east/settings", after)
+        self.assertIn("homeassistant/sensor/tracermon_east/pv_power/config", after)
+        before = len(self.results(sub))
+        states = len(self.states(sub, "east"))
+        publish(b, "tracermon/east/set/load", "off")
+        wait_until(lambda: len(self.states(sub, "east")) >= states + 3, 30)
+        self.assertEqual(len(self.results(sub)), before)
 
 
 class BadBroker(MqttTest):

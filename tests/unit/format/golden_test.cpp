@@ -110,6 +110,38 @@ TEST_F(Golden, HomeAssistantDiscovery) {
   expect_golden("ha_discovery.txt", text);
 }
 
+TEST_F(Golden, HomeAssistantControlEntities) {
+  // Control on: one entity of each kind (the load switch, the clock button, a voltage, a
+  // duration and the capacity as numbers, the battery type and the load mode as selects),
+  // the settings message they read, and what removing them sends. The sensors above are the
+  // same with control on or off (device_discovery does not change).
+  const std::set<std::string> keys = {"load",
+                                      "clock_sync",
+                                      "boost_charging_voltage",
+                                      "boost_duration",
+                                      "battery_capacity",
+                                      "battery_type",
+                                      "load_control_mode"};
+  DiscoveryOptions options;
+  options.expire_after_s = 60;
+  const auto& catalog = protocol::SettingsCatalog::builtin();
+  std::string text;
+  std::set<std::string> found;
+  for (const auto& message : device_control_discovery(catalog, east_status(), options)) {
+    auto end = message.topic.rfind("/config");
+    auto start = message.topic.rfind('/', end - 1) + 1;
+    auto key = message.topic.substr(start, end - start);
+    if (!keys.contains(key) || !found.insert(key).second) continue;
+    text += message.topic + "\n" + without_version(message.payload) + "\n";
+  }
+  EXPECT_EQ(found, keys) << "an entity the golden file shows is no longer made";
+  text += device_settings_topic(options, "east") + "\n" + device_settings_message(catalog, east()) +
+          "\n";
+  for (const auto& message : device_control_removal(catalog, "east", options))
+    text += message.topic + "\n";
+  expect_golden("ha_discovery_control.txt", text);
+}
+
 TEST_F(Golden, InfluxLineProtocol) {
   // The schema's lines (device groups, comm, site) and the old tool's `solar` point.
   auto east_snapshot = east();

@@ -498,5 +498,134 @@ TEST(HaDiscovery, RemovalClearsEveryTopicDiscoveryCanPublish) {
   EXPECT_EQ(site_removed, site_published);
 }
 
+// --- control entities ---
+
+const protocol::SettingsCatalog& catalog() {
+  return protocol::SettingsCatalog::builtin();
+}
+
+TEST(HaControl, EntitiesOfEveryKindWithCommandTopicsAndConfigCategory) {
+  DiscoveryOptions options;
+  auto entities = parse(device_control_discovery(catalog(), device("east-1"), options));
+  // The load switch, the clock button, the battery block, durations, percentages and modes:
+  // 22 settings (the optional equalization cycle left out), not every timer second.
+  ASSERT_EQ(entities.size(), 2U + control_settings(catalog()).size());
+  EXPECT_EQ(control_settings(catalog()).size(), 22U);
+  std::map<std::string, int> components;
+  std::set<std::string> unique_ids;
+  for (const auto& e : entities) {
+    SCOPED_TRACE(e.topic);
+    ++components[e.component()];
+    const auto& c = e.payload;
+    EXPECT_EQ(c.at("command_topic"), "tracermon/east-1/set/" + e.object_id());
+    EXPECT_TRUE(unique_ids.insert(c.at("unique_id").get<std::string>()).second);
+    EXPECT_EQ(c.at("availability").size(), 2U);
+    EXPECT_EQ(c.at("availability_mode"), "all");
+    EXPECT_EQ(c.at("device").at("identifiers"), json::array({"tracermon_east-1"}));
+    EXPECT_FALSE(c.contains("expire_after"));  // sensors only
+    if (e.component() == "switch") {
+      EXPECT_FALSE(c.contains("entity_category"));  // the load is a primary control
+    } else {
+      EXPECT_EQ(c.at("entity_category"), "config");
+    }
+  }
+  EXPECT_EQ(components["switch"], 1);
+  EXPECT_EQ(components["button"], 1);
+  EXPECT_EQ(components["select"], 4);  // type, rated voltage, load mode, management mode
+  EXPECT_EQ(components["number"], 18);
+
+  const auto* load = find_entity(entities, "load");
+  ASSERT_NE(load, nullptr);
+  EXPECT_EQ(load->payload.at("state_topic"), "tracermon/east-1/state");
+  EXPECT_EQ(load->payload.at("payload_on"), "on");
+  EXPECT_EQ(load->payload.at("payload_off"), "off");
+  EXPECT_THAT(load->payload.at("value_template").get<std::string>(),
+              ::testing::HasSubstr("discharging_equipment_running"));
+}
+
+TEST(HaControl, NumbersTakeTheirRangeFromTheCatalogue) {
+  auto entities = parse(device_control_discovery(catalog(), device("east"), {}));
+  for (const auto& e : entities) {
+    if (e.component() != "number") continue;
+    SCOPED_TRACE(e.topic);
+    const auto& field = *catalog().find(e.object_id()).value();
+    const auto* spec = catalog().spec(field.id);
+    ASSERT_NE(spec, nullptr);
+    const auto& c = e.payload;
+    auto scale = static_cast<double>(field.scale);
+    EXPECT_DOUBLE_EQ(c.at("min").get<double>(), static_cast<double>(spec->min_raw) / scale);
+    EXPECT_DOUBLE_EQ(c.at("max").get<double>(), static_cast<double>(spec->max_raw) / scale);
+    EXPECT_DOUBLE_EQ(c.at("step").get<double>(), 1.0 / scale);
+    EXPECT_EQ(c.at("mode"), "box");
+    EXPECT_EQ(c.at("state_topic"), "tracermon/east/settings");
+    EXPECT_EQ(c.at("value_template"), "{{ value_json." + field.name + " }}");
+    // What Home Assistant sends (the number as text) is what the daemon reads.
+    auto max_text = c.at("max").dump();
+    EXPECT_EQ(catalog().parse_value(field, max_text).value(), spec->max_raw);
+  }
+  const auto* boost = find_entity(entities, "boost_charging_voltage");
+  ASSERT_NE(boost, nullptr);
+  EXPECT_EQ(boost->payload.at("unit_of_measurement"), "V");
+  EXPECT_EQ(boost->payload.at("device_class"), "voltage");
+  EXPECT_THAT(boost->payload.at("name").get<std::string>(), ::testing::HasSubstr("per 12 V"));
+}
+
+TEST(HaControl, SelectOptionsAreUniqueAndTheTemplateSendsTheirValue) {
+  auto entities = parse(device_control_discovery(catalog(), device("east"), {}));
+  std::regex entry(R"re("([^"]+)":(\d+))re");
+  for (const auto& e : entities) {
+    if (e.component() != "select") continue;
+    SCOPED_TRACE(e.topic);
+    const auto& field = *catalog().find(e.object_id()).value();
+    auto options = e.payload.at("options").get<std::vector<std::string>>();
+    ASSERT_FALSE(options.empty());
+    EXPECT_EQ(std::set<std::string>(options.begin(), options.end()).size(), options.size());
+    // The template is a map option -> number: each number is the value of that option, which
+    // the daemon takes as it is.
+    auto tmpl = e.payload.at("command_template").get<std::string>();
+    std::map<std::string, std::int64_t> mapped;
+    for (auto it = std::sregex_iterator(tmpl.begin(), tmpl.end(), entry);
+         it != std::sregex_iterator(); ++it)
+      mapped[(*it)[1]] = std::stoll((*it)[2]);
+    ASSERT_EQ(mapped.size(), options.size()) << tmpl;
+    for (const auto& option : options) {
+      ASSERT_TRUE(mapped.contains(option)) << option;
+      auto value = mapped[option];
+      EXPECT_EQ(setting_option(map(), field, static_cast<std::uint16_t>(value)), option);
+      EXPECT_EQ(catalog().parse_value(field, std::to_string(value)).value(), value);
+    }
+  }
+  const auto& type = *catalog().find("battery_type").value();
+  EXPECT_EQ(setting_option(map(), type, 1), "Sealed");
+  EXPECT_EQ(setting_option(map(), type, 5), "LiFePO4 (5)");
+  const auto& mode = *catalog().find("load_control_mode").value();
+  EXPECT_EQ(setting_option(map(), mode, 0), "Manual control");
+  EXPECT_EQ(setting_option(map(), mode, 99), "99");
+}
+
+TEST(HaControl, RemovalClearsEveryControlTopic) {
+  std::set<std::string> published;
+  for (const auto& m : device_control_discovery(catalog(), device("east"), {}))
+    published.insert(m.topic);
+  std::set<std::string> removed;
+  for (const auto& m : device_control_removal(catalog(), "east", {})) {
+    EXPECT_TRUE(m.payload.empty()) << m.topic;
+    removed.insert(m.topic);
+  }
+  EXPECT_EQ(removed, published);
+  // The sensors' removal is unchanged: control has its own.
+  for (const auto& m : device_removal(map(), "east", {}))
+    EXPECT_FALSE(published.contains(m.topic)) << m.topic;
+}
+
+TEST(HaControl, CommandTopics) {
+  DiscoveryOptions options;
+  options.topic_root = "solar";
+  EXPECT_EQ(command_subscription(options), "solar/+/set/+");
+  EXPECT_EQ(device_command_topic(options, "east 1", "load"), "solar/east_1/set/load");
+  EXPECT_EQ(device_result_topic(options, "east 1"), "solar/east_1/result");
+  EXPECT_EQ(device_settings_topic(options, "east 1"), "solar/east_1/settings");
+}
+
 }  // namespace
 }  // namespace tracermon::format
