@@ -84,6 +84,8 @@ std::string error_body(std::string_view message) {
 
 ApiResponse api_status(const DaemonView& view) {
   ordered_json out = view.daemon_status ? view.daemon_status() : ordered_json::object();
+  // Whether /api/v1/control/ answers (the dashboard's control tab; it still needs the token).
+  out["control"] = view.control != nullptr;
   // Each device's clock drift from its latest view (null while it cannot be told).
   std::map<std::string, std::optional<double>> drift;
   if (view.live != nullptr) {

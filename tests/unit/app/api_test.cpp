@@ -333,6 +333,7 @@ TEST_F(Api, StatusShowsBusesDevicesAndCounters) {
   ASSERT_EQ(response.status, 200);
   auto body = body_of(response);
   EXPECT_EQ(body["version"], "1.2.3");
+  EXPECT_EQ(body["control"], false);  // [control] not enabled
   ASSERT_EQ(body["buses"].size(), 1u);
   const auto& bus = body["buses"][0];
   EXPECT_EQ(bus["name"], "bus1");
