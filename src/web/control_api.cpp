@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "control/control_service.hpp"
+#include "core/printable.hpp"
 
 namespace tracermon::web {
 
@@ -131,12 +132,16 @@ ApiResponse ControlApi::handle(const ControlHttpRequest& request) {
     return response;
   }
   auto token = bearer(request.authorization);
-  if (!token || !constant_time_equals(*token, m_view.control_token)) {
+  // An empty configured token never matches (the daemon refuses one; this is the last guard).
+  if (!token || m_view.control_token.empty() ||
+      !constant_time_equals(*token, m_view.control_token)) {
     const char* why = request.authorization.empty() ? "no token"
                       : token                       ? "a wrong token"
                                                     : "an Authorization that is not Bearer";
     bool now_blocked = m_gate.failed(client, now);
-    spdlog::warn("http: control {} {} from {}: {}{}", request.method, request.path, client, why,
+    // The path is the client's text: control characters escaped, so a log line stays one.
+    spdlog::warn("http: control {} {} from {}: {}{}", core::printable(request.method),
+                 core::printable(request.path), client, why,
                  now_blocked ? fmt::format("; {} failures: refused for {} s",
                                            AuthGate::k_max_failures, AuthGate::k_block.count())
                              : std::string{});

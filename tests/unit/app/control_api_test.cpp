@@ -136,6 +136,18 @@ TEST_F(ControlApiTest, EveryRequestNeedsTheToken) {
   EXPECT_EQ(api.handle(basic).status, 200);
 }
 
+TEST_F(ControlApiTest, AnEmptyConfiguredTokenNeverMatches) {
+  view.control_token.clear();
+  ControlHttpRequest r;
+  r.method = "GET";
+  r.path = "/api/v1/control";
+  r.client = "192.0.2.12";
+  for (const char* header : {"", "Bearer ", "Bearer   ", "Bearer x"}) {
+    r.authorization = header;
+    EXPECT_EQ(api.handle(r).status, 401) << header;
+  }
+}
+
 TEST_F(ControlApiTest, RepeatedFailuresFromOneAddressAre429ForAMinute) {
   for (std::size_t i = 0; i < AuthGate::k_max_failures; ++i)
     EXPECT_EQ(call("GET", "/api/v1/control", {}, "wrong", "192.0.2.9").status, 401) << i;
