@@ -28,7 +28,7 @@ protocol::ControllerTime local_time_of(WallTime time) {
   c.day = tm.tm_mday;
   c.hour = tm.tm_hour;
   c.minute = tm.tm_min;
-  c.second = tm.tm_sec;
+  c.second = std::min(tm.tm_sec, 59);  // a leap second, as device::local_calendar clamps it
   return c;
 }
 

@@ -16,7 +16,8 @@ namespace tracermon::model {
 double calendar_seconds_between(const protocol::ControllerTime& controller,
                                 const protocol::ControllerTime& host);
 
-// The host's wall clock as local calendar time, to the second (truncated, as the controller).
+// The host's wall clock as local calendar time, to the second (truncated, as the controller):
+// device::local_calendar's twin, which the model layer cannot include.
 protocol::ControllerTime local_time_of(WallTime time);
 
 // The controller clock's drift in seconds (positive: the controller is ahead), or nullopt when
