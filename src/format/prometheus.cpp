@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "format/counters.hpp"
+#include "model/clock_drift.hpp"
 
 namespace tracermon::format {
 
@@ -147,6 +148,12 @@ std::string prometheus_text(const protocol::RegisterMap& map,
       auto name = metric_name(field.name, field.unit);
       w.family(name, "gauge", field.description.empty() ? field.name : field.description);
       w.sample(name, labels, sample.value);
+    }
+    // Absent while it cannot be told (clock words not read yet, never set): no made-up 0.
+    if (auto drift = model::clock_drift_s(map, *snapshot)) {
+      w.family("tracermon_clock_drift_seconds", "gauge",
+               "Controller clock minus the host's local time when the clock was read (s)");
+      w.sample("tracermon_clock_drift_seconds", labels, *drift);
     }
   }
   return w.text();

@@ -1,9 +1,9 @@
 #pragma once
 // /metrics in the Prometheus text format: the daemon, its buses, each device's health and
 // communication counters (named in format/counters.hpp), each network output's state and
-// counters, and the latest value of every fast and slow field of each device, named by
-// Prometheus conventions (base units as suffixes, `_total` counters). Pure: the caller gathers
-// the inputs (web/metrics.cpp).
+// counters, the latest value of every fast and slow field of each device and its clock drift
+// (model/clock_drift.hpp), named by Prometheus conventions (base units as suffixes, `_total`
+// counters). Pure: the caller gathers the inputs (web/metrics.cpp).
 
 #include <span>
 #include <string>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -10,6 +12,7 @@
 #include "core/wall_time.hpp"
 #include "format/snapshot_json.hpp"
 #include "format/status_json.hpp"
+#include "model/clock_drift.hpp"
 #include "store/snapshot_store.hpp"
 #include "web/time_param.hpp"
 
@@ -81,9 +84,24 @@ std::string error_body(std::string_view message) {
 
 ApiResponse api_status(const DaemonView& view) {
   ordered_json out = view.daemon_status ? view.daemon_status() : ordered_json::object();
+  // Whether /api/v1/control/ answers (the dashboard's control tab; it still needs the token).
+  out["control"] = view.control != nullptr;
+  // Each device's clock drift from its latest view (null while it cannot be told).
+  std::map<std::string, std::optional<double>> drift;
+  if (view.live != nullptr) {
+    for (const auto& snapshot : view.live->devices())
+      drift[snapshot->device] = model::clock_drift_s(*view.map, *snapshot);
+  }
   auto buses = ordered_json::array();
-  for (const auto& bus : view.buses())
-    buses.push_back(format::bus_status_json(bus));
+  for (const auto& bus : view.buses()) {
+    auto json = format::bus_status_json(bus);
+    for (auto& device : json["devices"]) {
+      auto it = drift.find(device["name"].get<std::string>());
+      device["clock_drift_s"] =
+          it != drift.end() && it->second ? ordered_json(*it->second) : ordered_json(nullptr);
+    }
+    buses.push_back(std::move(json));
+  }
   out["buses"] = std::move(buses);
   return json_response(out);
 }

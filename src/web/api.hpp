@@ -5,15 +5,23 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "web/daemon_view.hpp"
 
 namespace tracermon::web {
 
 struct ApiResponse {
+  ApiResponse() = default;
+  ApiResponse(int status_code, std::string body_text,
+              std::string type = std::string("application/json"))
+      : status(status_code), body(std::move(body_text)), content_type(std::move(type)) {}
+
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // WWW-Authenticate, Retry-After
 };
 
 using Params = std::multimap<std::string, std::string>;

@@ -204,7 +204,9 @@ void ConnectionLoop::on_readable(ConnectionPtr& conn, Clock::time_point now) {
     }
     return;
   }
-  auto room = m_limits.max_head + 1 - std::min(conn->buffer.size(), m_limits.max_head);
+  // A head and, for a control POST, its body (request_head.hpp refuses a bigger one).
+  const auto most = m_limits.max_head + m_limits.max_body;
+  auto room = most + 1 - std::min(conn->buffer.size(), most);
   auto n = ::recv(conn->fd.get(), chunk, std::min(room, sizeof(chunk)), 0);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {  // the client left (or the connection broke)
@@ -228,7 +230,10 @@ void ConnectionLoop::examine(ConnectionPtr& conn, Clock::time_point now) {
       refuse(conn, check.status, check.reason, now);
       return;
     case HeadCheck::Verdict::Complete:
-      conn->head_length = check.length;
+      // A body (control POSTs only, at most max_body) is read here too, within the same
+      // deadline as the head: a worker gets the whole request or none.
+      if (conn->buffer.size() < check.length + check.body) return;
+      conn->head_length = check.length + check.body;
       dispatch(std::move(conn), check.event_stream);
       return;
   }
@@ -265,7 +270,7 @@ void ConnectionLoop::expire(ConnectionPtr& conn, Clock::time_point now) {
     ++m_timed_out;
     refuse(conn, 408,
            fmt::format(
-               "request head not complete within {} s",
+               "request not complete within {} s",
                std::chrono::duration_cast<std::chrono::seconds>(m_limits.head_timeout).count()),
            now);
   }

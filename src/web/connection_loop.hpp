@@ -36,9 +36,10 @@ struct Connection {
   explicit Connection(int socket) : fd(socket) {}
 
   core::UniqueFd fd;
-  std::string buffer;           // received and not answered yet (at most max_head + 1 bytes)
-  std::size_t head_length = 0;  // for a worker: the checked head at the start of `buffer`
-  std::size_t requests = 0;     // answered on this connection
+  std::string buffer;  // received and not answered yet (at most max_head + max_body + 1 bytes)
+  // For a worker: the checked head, and the body of a control POST, at the start of `buffer`.
+  std::size_t head_length = 0;
+  std::size_t requests = 0;  // answered on this connection
   State state = State::Reading;
   Clock::time_point deadline;  // in the loop: when it is given up
   std::size_t lingered = 0;    // Lingering: bytes read and dropped after a refusal

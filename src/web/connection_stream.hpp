@@ -1,8 +1,8 @@
 #pragma once
 // The httplib::Stream that cpp-httplib's request processing reads and writes through: it reads
-// only the request head the listener already received and checked (then end of stream: no
-// request has a body), and writes to the socket with deadlines, so no client can hold a worker
-// longer than the limits allow.
+// only the request the listener already received and checked, its head and (a control POST)
+// its body, then end of stream; and writes to the socket with deadlines, so no client can hold a
+// worker longer than the limits allow.
 
 #include <atomic>
 #include <chrono>

@@ -21,6 +21,9 @@ struct HttpLimits {
   // Request line and headers together, and the number of header lines: beyond either 431.
   std::size_t max_head = 16384;
   std::size_t max_header_lines = 100;
+  // A request body, with Content-Length: only POSTs to /api/v1/control/ take one (a JSON
+  // request of a few hundred bytes); beyond this 413 from the head, before a byte is read.
+  std::size_t max_body = 16384;
   // A request head must be complete this long after the connection opened or after its first
   // byte arrived on a kept-alive connection: else 408 and close (a slowloris costs no thread).
   std::chrono::milliseconds head_timeout{10'000};

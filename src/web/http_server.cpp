@@ -10,6 +10,7 @@
 #include "core/wall_time.hpp"
 #include "web/api.hpp"
 #include "web/connection_stream.hpp"
+#include "web/control_api.hpp"
 #include "web/dashboard_assets.hpp"
 #include "web/listen_socket.hpp"
 #include "web/metrics.hpp"
@@ -26,6 +27,8 @@ void send(httplib::Response& res, const ApiResponse& api) {
   res.status = api.status;
   res.set_content(api.body, api.content_type.c_str());
   res.set_header("Cache-Control", "no-store");
+  for (const auto& [name, value] : api.headers)
+    res.set_header(name, value);
 }
 
 Params params_of(const httplib::Request& req) {
@@ -67,6 +70,7 @@ HttpServer::HttpServer(DaemonView view, const HttpLimits& limits)
     : m_view(std::move(view)),
       m_limits(limits),
       m_events(limits.stream_workers),
+      m_control(m_view),
       m_router(std::make_unique<Router>()) {
   if (const char* dir = std::getenv("TRACERMON_WEB_DIR"); dir != nullptr && *dir != '\0') {
     m_web_dir = dir;
@@ -103,6 +107,19 @@ void HttpServer::add_routes() {
           [this, &asset](const auto&, auto& res) { serve_asset(asset, res); });
   }
   s.Get("/healthz", [this](const auto&, auto& res) { send(res, api_health(m_view)); });
+  // Writes: control_api.hpp (404 while control is off; a bearer token for every request).
+  auto control = [this](const httplib::Request& req, httplib::Response& res) {
+    ControlHttpRequest request;
+    request.method = req.method;
+    request.path = req.path;
+    request.params = params_of(req);
+    request.body = req.body;
+    request.authorization = req.get_header_value("Authorization");
+    request.client = req.remote_addr;
+    send(res, m_control.handle(request));
+  };
+  s.Get(R"(/api/v1/control(/.*)?)", control);
+  s.Post(R"(/api/v1/control(/.*)?)", control);
   s.set_error_handler([](const auto& req, auto& res) {
     if (!res.body.empty()) return;
     auto message =

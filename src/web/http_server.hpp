@@ -1,6 +1,7 @@
 #pragma once
 // The daemon's HTTP listener on its own threads: the dashboard, the API, live events (SSE),
-// /metrics, /healthz. Read-only: nothing here reaches a bus.
+// /metrics, /healthz, and, with [control] enabled, the writes of /api/v1/control/ (through
+// the control service, behind a bearer token: control_api.hpp).
 //
 // cpp-httplib routes and writes the answers; our ConnectionLoop owns the sockets: it reads and
 // checks every request head within the limits (http_limits.hpp) before a thread sees it, so
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "web/connection_loop.hpp"
+#include "web/control_api.hpp"
 #include "web/daemon_view.hpp"
 #include "web/dashboard_assets.hpp"
 #include "web/event_hub.hpp"
@@ -53,6 +55,7 @@ class HttpServer {
   DaemonView m_view;
   HttpLimits m_limits;
   EventHub m_events;      // outlives the threads that read it (declared before them)
+  ControlApi m_control;   // reads m_view
   std::string m_web_dir;  // TRACERMON_WEB_DIR: the dashboard from disk (dev)
   std::unique_ptr<Router> m_router;
   std::unique_ptr<ConnectionLoop> m_loop;

@@ -95,8 +95,10 @@ HeadCheck check_request_head(std::string_view received, const HttpLimits& limits
   target = target.substr(0, target.find(' '));
   auto path = target.substr(0, target.find('?'));
   check.event_stream = method == "GET" && path == "/api/v1/events";
+  const bool takes_body = method == "POST" && path.starts_with("/api/v1/control/");
 
-  constexpr std::string_view k_no_body = "request body not accepted: no endpoint takes one";
+  constexpr std::string_view k_no_body =
+      "request body not accepted: only POST /api/v1/control/... takes one";
   for (auto pos = line_end + 2; pos < head.size();) {
     auto end = head.find(k_crlf, pos);
     auto line = head.substr(pos, end - pos);
@@ -105,16 +107,33 @@ HeadCheck check_request_head(std::string_view received, const HttpLimits& limits
     if (colon == std::string_view::npos) continue;  // cpp-httplib answers 400 for it
     auto name = line.substr(0, colon);
     auto value = trim(line.substr(colon + 1));
-    if (equals_ignoring_case(name, "transfer-encoding"))
-      return refused(413, std::string(k_no_body));
+    if (equals_ignoring_case(name, "transfer-encoding")) {
+      return refused(413, takes_body ? "chunked request bodies are not accepted: send a "
+                                       "Content-Length"
+                                     : std::string(k_no_body));
+    }
     if (equals_ignoring_case(name, "content-length")) {
       if (value.empty() ||
           !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return refused(400, fmt::format("Content-Length '{}' is not a number", value));
       }
-      if (value.find_first_not_of('0') != std::string_view::npos) {
-        return refused(413, std::string(k_no_body));
+      auto digits = value.substr(std::min(value.find_first_not_of('0'), value.size()));
+      if (digits.empty()) continue;
+      if (!takes_body) return refused(413, std::string(k_no_body));
+      // More digits than max_body has is too long, whatever they say (no overflow).
+      std::size_t length = 0;
+      bool too_long = digits.size() > std::to_string(limits.max_body).size();
+      for (char c : digits) {
+        if (too_long) break;
+        length = length * 10 + static_cast<std::size_t>(c - '0');
       }
+      if (too_long || length > limits.max_body) {
+        return refused(413, fmt::format("request body larger than {} bytes", limits.max_body));
+      }
+      if (check.body != 0 && check.body != length) {
+        return refused(400, "Content-Length given twice with different values");
+      }
+      check.body = length;
     }
   }
   check.verdict = HeadCheck::Verdict::Complete;

@@ -31,7 +31,7 @@ export async function waitFor(check, what, timeoutMs = 30000) {
 
 // Two buses: "cabin" with two simulated controllers and a third id the simulator lacks (shed:
 // it never answers), and "garage" with one controller (roof), a site complete on its own.
-export function configText(dir) {
+export function configText(dir, extra = '') {
   return `runtime_dir = "${dir}/run"
 [poll]
 fast = "1s"
@@ -47,6 +47,7 @@ json_dir = "${dir}/state"
 listen = "127.0.0.1:0"
 [log]
 level = "info"
+${extra}
 
 [[bus]]
 name = "cabin"
@@ -80,14 +81,21 @@ site = "garage"
 
 export class Daemon {
   // Starts the daemon with `days` of demo history and waits until it serves HTTP.
-  static async start({ days = 2, env = {} } = {}) {
+  // `control`: a token, to turn [control] on with it (the token file readable by the owner only).
+  static async start({ days = 2, env = {}, control = null } = {}) {
     if (!fs.existsSync(tracermon)) {
       throw new Error(`${tracermon} not found: build it, or set TRACERMON_BIN`);
     }
     const d = new Daemon();
     d.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracermon-e2e-'));
     d.config = path.join(d.dir, 'tracermon.toml');
-    fs.writeFileSync(d.config, configText(d.dir));
+    let extra = '';
+    if (control) {
+      const tokenFile = path.join(d.dir, 'control.token');
+      fs.writeFileSync(tokenFile, `${control}\n`, { mode: 0o600 });
+      extra = `[control]\nenabled = true\ntoken_file = "${tokenFile}"\nclock_sync = "off"\n`;
+    }
+    fs.writeFileSync(d.config, configText(d.dir, extra));
     d.logPath = path.join(d.dir, 'daemon.log');
     const log = fs.openSync(d.logPath, 'w');
     d.proc = spawn(tracermon, ['run', '--config', d.config, '--demo-history', String(days)], {

@@ -58,7 +58,10 @@ inline model::DeviceSnapshot east() {
                         sample("battery_type", 1, now - 30min),
                         sample("battery_capacity", 200, now - 30min),
                         sample("load_timer1_working_length", 0x0130, now - 30min),
+                        // 2026-06-21 12:34:56 read at 12:34:36 UTC: 20 s ahead.
                         sample("rtc_minute_second", 0x2238, now - 20s),
+                        sample("rtc_day_hour", 0x150C, now - 20s),
+                        sample("rtc_year_month", 0x1A06, now - 20s),
                         sample("over_temperature_inside_device", 0, now),
                         sample("day_night", 0, now),
                     });

@@ -369,6 +369,7 @@
     try {
       state.statusAt = Date.now();
       state.status = await getJSON('api/v1/status');
+      $('#control-tab').hidden = !state.status.control;
       render();
     } catch { /* the live view says when the daemon is gone */ }
   }
@@ -384,6 +385,7 @@
       renderQueued = false;
       if (state.view === 'overview') renderOverview();
       if (state.view === 'controllers') renderCards();
+      if (state.view === 'control') renderControl();
       if (!firstValues && state.devices.size) {
         firstValues = true;
         performance.mark('tracermon:first-values');
@@ -1289,10 +1291,192 @@
     });
   }
 
+
+  // ---------------------------------------------------------------------------------------------
+  // Control (docs/control.md): shown when the daemon has [control] enabled (status.control) and
+  // unlocked by its token, kept in sessionStorage for this tab only and sent as a Bearer header,
+  // never as a cookie. Every write goes through the same checks as the command line.
+
+  const TOKEN_KEY = 'tracermon.control.token';
+  const control = { settings: null, busy: false };
+
+  async function controlCall(method, path, body) {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
+    if (body) headers['Content-Type'] = 'application/json';
+    const r = await fetch(path, {
+      method, headers, cache: 'no-store', credentials: 'omit',
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    let j = {};
+    try { j = await r.json(); } catch { /* not JSON */ }
+    if (r.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      control.settings = null;
+      showLogin(j.error || 'The token was refused.');
+    }
+    return { status: r.status, j };
+  }
+
+  function showLogin(message) {
+    $('#control-login').hidden = false;
+    $('#control-devices').replaceChildren();
+    setText($('#control-msg'), message || 'Enter the control token ([control] token_file).');
+  }
+
+  async function openControl() {
+    if (!state.status) return;
+    if (!state.status.control) {
+      $('#control-login').hidden = true;
+      setText($('#control-msg'), 'Control is off ([control] enabled = true in the configuration).');
+      return;
+    }
+    if (!sessionStorage.getItem(TOKEN_KEY)) { showLogin(); return; }
+    if (control.settings) { renderControl(); return; }
+    const { status, j } = await controlCall('GET', 'api/v1/control');
+    if (status !== 200) {
+      if (status !== 401) setText($('#control-msg'), j.error || `HTTP ${status}`);
+      return;
+    }
+    control.settings = j.settings;
+    $('#control-login').hidden = true;
+    setText($('#control-msg'), 'Writes are checked against the vendor rules and read back.');
+    renderControl();
+  }
+
+  function controlCard(name) {
+    const id = `ctl-${name.replace(/[^\w-]/g, '_')}`;
+    const options = control.settings.map((s) => el('option', { value: s.name, text: s.name }));
+    const c = el('article', { class: 'card ctl', 'data-device': name, 'aria-labelledby': id },
+      el('header', { class: 'card-head' }, el('h3', { id, text: name })),
+      el('div', { class: 'ctl-row' }, el('span', { class: 'muted', text: 'Load' }),
+        ['on', 'off', 'auto'].map((st) => el('button', {
+          type: 'button', 'data-load': st, text: cap(st),
+          onclick: () => act(c, 'load', { state: st }),
+        }))),
+      el('div', { class: 'ctl-row' },
+        el('span', { class: 'muted', text: 'Clock drift' }),
+        el('span', { 'data-k': 'drift' }),
+        el('button', {
+          type: 'button', 'data-k': 'sync', text: 'Sync clock',
+          onclick: () => act(c, 'clock', { sync: true }),
+        })),
+      el('form', { class: 'ctl-set', onsubmit: (e) => { e.preventDefault(); preview(c); } },
+        el('label', null, 'Setting', el('select', { 'data-k': 'setting', onchange: () => hint(c) },
+          options)),
+        el('label', null, 'Value', el('input', {
+          'data-k': 'value', required: true, autocomplete: 'off', oninput: () => reset(c),
+        })),
+        el('span', { class: 'muted hint', 'data-k': 'hint' }),
+        el('button', { type: 'submit', 'data-k': 'preview', text: 'Preview' }),
+        el('button', {
+          type: 'button', 'data-k': 'apply', text: 'Apply', disabled: true,
+          onclick: () => apply(c),
+        })),
+      el('div', { class: 'ctl-result', 'data-k': 'result', role: 'status', 'aria-live': 'polite' }));
+    hint(c);
+    return c;
+  }
+
+  function hint(c) {
+    const s = control.settings.find((x) => x.name === slots(c).get('setting').value);
+    const range = s && s.min != null ? `${s.min}–${s.max} ${unitText(s.unit)}`.trim() : '';
+    setText(slots(c).get('hint'), range);
+    setAttr(slots(c).get('hint'), 'title', s?.description || null);
+    reset(c);
+  }
+  function reset(c) { slots(c).get('apply').disabled = true; }
+
+  function showResult(c, status, j, what) {
+    const box = slots(c).get('result');
+    const parts = [];
+    const ok = status === 200 && j.ok !== false;
+    parts.push(el('p', {
+      class: ok ? 'ok' : 'bad',
+      text: ok ? `${what}: ${j.outcome || 'done'}` : `${what}: ${j.error || `HTTP ${status}`}`,
+    }));
+    if (j.changes?.length) {
+      parts.push(el('ul', null, j.changes.map((ch) => el('li', {
+        text: `${ch.setting}: ${ch.old ?? '?'} → ${ch.new} ${unitText(ch.unit)}`
+          + (ch.after != null && j.outcome !== 'dry-run' ? ` (reads ${ch.after})` : ''),
+      }))));
+    }
+    if (j.clock) {
+      const drift = (v) => (v == null ? '?' : `${num(v, 0)} s`);
+      parts.push(el('p', {
+        text: `Controller ${j.clock.controller ?? '?'}, drift ${drift(j.clock.drift_s)}`
+          + (j.clock.after ? `; now ${drift(j.clock.drift_after_s)}` : ''),
+      }));
+    }
+    for (const v of j.violations || []) parts.push(el('p', { class: 'bad', text: v }));
+    for (const n of j.notes || []) parts.push(el('p', { class: 'muted', text: n }));
+    box.replaceChildren(...parts);
+    return ok;
+  }
+
+  async function act(c, action, body, what = cap(action)) {
+    if (control.busy) return null;
+    control.busy = true;
+    c.setAttribute('aria-busy', 'true');
+    setText(slots(c).get('result'), `${what}…`);
+    try {
+      const { status, j } = await controlCall('POST', `api/v1/control/${action}`,
+        { device: c.dataset.device, ...body });
+      if (status === 401) return null;
+      const ok = showResult(c, status, j, what);
+      if (action === 'clock' && ok) loadStatus();
+      return { ok, j };
+    } catch (e) {
+      setText(slots(c).get('result'), `${what}: ${e.message}`);
+      return null;
+    } finally {
+      control.busy = false;
+      c.removeAttribute('aria-busy');
+    }
+  }
+
+  function assignment(c) {
+    return { [slots(c).get('setting').value]: slots(c).get('value').value.trim() };
+  }
+  async function preview(c) {
+    const r = await act(c, 'set', { settings: assignment(c), dry_run: true }, 'Preview');
+    const changes = r?.j?.changes || [];
+    slots(c).get('apply').disabled = !(r?.ok && changes.some((ch) => ch.old !== ch.new));
+  }
+  async function apply(c) {
+    reset(c);
+    await act(c, 'set', { settings: assignment(c) }, 'Apply');
+  }
+
+  function renderControl() {
+    const root = $('#control-devices');
+    if (!control.settings) return;
+    const names = deviceNames();
+    const key = names.join('\n');
+    if (root.dataset.devices !== key || !root.children.length) {
+      root.replaceChildren(...names.map(controlCard));
+      root.dataset.devices = key;
+    }
+    for (const c of root.children) {
+      const drift = statusOf(c.dataset.device)?.clock_drift_s;
+      setText(slots(c).get('drift'), drift == null ? 'unknown' : `${num(drift, 0)} s`);
+    }
+  }
+
+  function setupControl() {
+    $('#control-login').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const token = $('#control-token').value.trim();
+      if (!token) return;
+      sessionStorage.setItem(TOKEN_KEY, token);
+      $('#control-token').value = '';
+      openControl();
+    });
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Views, timers, start
 
-  const VIEWS = ['overview', 'controllers', 'history', 'energy'];
+  const VIEWS = ['overview', 'controllers', 'history', 'energy', 'control'];
   function route() {
     const wanted = location.hash.slice(1);
     const view = VIEWS.includes(wanted) ? wanted : 'overview';
@@ -1305,6 +1489,7 @@
     if (view === 'controllers') loadStatus();
     if (view === 'history') loadHistory();
     if (view === 'energy') loadEnergy();
+    if (view === 'control') loadStatus().then(openControl);
     render();
   }
 
@@ -1332,6 +1517,7 @@
     $('#tz').textContent = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
     setupHistory();
     setupEnergy();
+    setupControl();
     window.addEventListener('hashchange', route);
     window.addEventListener('resize', onResize);
     window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', onScheme);
@@ -1343,7 +1529,8 @@
     setInterval(() => { watchEvents(); render(); }, 2000);
     setInterval(() => {
       if (document.hidden) return;
-      if (state.view === 'controllers' || Date.now() - (state.statusAt || 0) > 30e3) loadStatus();
+      if (state.view === 'controllers' || state.view === 'control'
+        || Date.now() - (state.statusAt || 0) > 30e3) loadStatus();
       const live = history.from == null; // a range up to now: refreshed every minute
       if (state.view === 'history' && live && Date.now() - history.loaded > 60e3) loadHistory();
     }, 10e3);

@@ -1,5 +1,6 @@
 #include "web/api.hpp"
 
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -332,6 +333,7 @@ TEST_F(Api, StatusShowsBusesDevicesAndCounters) {
   ASSERT_EQ(response.status, 200);
   auto body = body_of(response);
   EXPECT_EQ(body["version"], "1.2.3");
+  EXPECT_EQ(body["control"], false);  // [control] not enabled
   ASSERT_EQ(body["buses"].size(), 1u);
   const auto& bus = body["buses"][0];
   EXPECT_EQ(bus["name"], "bus1");
@@ -345,6 +347,25 @@ TEST_F(Api, StatusShowsBusesDevicesAndCounters) {
   EXPECT_EQ(bus["devices"][0]["counters"]["timeouts"], 7);
   EXPECT_EQ(bus["devices"][0]["counters"]["exceptions"]["2"], 5);
   EXPECT_EQ(bus["devices"][1]["last_error"], "no reply");
+}
+
+TEST_F(Api, StatusShowsEachDevicesClockDrift) {
+  // roof's clock words say the host's local time 90 s after the read; garage has none.
+  std::time_t ahead = k_now / 1000 + 90;
+  std::tm tm{};
+  localtime_r(&ahead, &tm);
+  auto at = core::SteadyTime{} + std::chrono::milliseconds(k_now);
+  auto pack = [](int hi, int lo) { return (hi << 8) | lo; };
+  live.merge(snapshot("roof", 1,
+                      {sample("rtc_minute_second", pack(tm.tm_min, tm.tm_sec), at),
+                       sample("rtc_day_hour", pack(tm.tm_mday, tm.tm_hour), at),
+                       sample("rtc_year_month", pack(tm.tm_year - 100, tm.tm_mon + 1), at)}));
+  live.merge(snapshot("garage", 2, {sample("pv_voltage", 1852, at)}));
+  auto body = body_of(api_status(view));
+  const auto& devices = body["buses"][0]["devices"];
+  EXPECT_EQ(devices[0]["name"], "roof");
+  EXPECT_EQ(devices[0]["clock_drift_s"], 90.0);
+  EXPECT_EQ(devices[1]["clock_drift_s"], nullptr);
 }
 
 TEST_F(Api, StatusSurvivesIdentityBytesThatAreNotUtf8) {

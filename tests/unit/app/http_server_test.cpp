@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "control/control_service.hpp"
 #include "core/unique_fd.hpp"
 #include "model/live_state.hpp"
 #include "snapshot_builder.hpp"
@@ -325,6 +326,87 @@ TEST_F(HttpServerTest, ASecondServerOnThePortSaysWhoHoldsIt) {
     EXPECT_THAT(e.what(), HasSubstr("pid " + std::to_string(::getpid())));
   }
   EXPECT_EQ(status_of(healthz()), 200);
+}
+
+std::string post(const std::string& path, const std::string& body,
+                 const std::string& extra = "Connection: close\r\n") {
+  return "POST " + path + " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n" +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+}
+
+TEST_F(HttpServerTest, ControlPostsTakeABodyWithinTheLimit) {
+  limits.max_body = 64;
+  start();
+  // Control is off: the body is read and the answer is the JSON 404, not a 413.
+  Client client(server->port());
+  const std::string body = R"({"device": "east", "state": "on"})";
+  // Sent in two pieces, then a pipelined GET on the same connection.
+  auto request = post("/api/v1/control/load", body, "");
+  client.send(request.substr(0, request.size() - 10));
+  client.send(request.substr(request.size() - 10) + get("/healthz"));
+  auto answer = client.answer();
+  EXPECT_EQ(status_of(answer), 404) << answer;
+  EXPECT_THAT(body_of(answer), HasSubstr("[control] enabled = true"));
+  EXPECT_EQ(status_of(client.answer()), 200);
+
+  Client big(server->port());
+  big.send(post("/api/v1/control/set", std::string(65, ' ')));
+  auto refused = big.answer();
+  EXPECT_EQ(status_of(refused), 413) << refused;
+  EXPECT_THAT(body_of(refused), HasSubstr("larger than 64 bytes"));
+  Client chunked(server->port());
+  chunked.send(
+      "POST /api/v1/control/set HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  EXPECT_EQ(status_of(chunked.answer()), 413);
+  Client elsewhere(server->port());
+  elsewhere.send(post("/api/v1/status", "{}"));
+  EXPECT_EQ(status_of(elsewhere.answer()), 413);
+}
+
+// A bus that holds every job until released: a write that takes long.
+class HeldAccess : public control::DeviceAccess {
+ public:
+  [[nodiscard]] std::vector<control::DeviceRef> devices() const override {
+    return {{"east", 1, "bus1", true, "", 0, 0}};
+  }
+  core::Status run(const control::DeviceRef&, const control::BusJob&) override {
+    ++entered;
+    released.wait();
+    return core::Error{core::ErrorKind::InvalidArgument, "held"};
+  }
+  std::atomic<int> entered{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+};
+
+TEST_F(HttpServerTest, AWriteHoldsOneThreadAndTheApiAnswers) {
+  HeldAccess access;
+  control::ControlService service(protocol::SettingsCatalog::builtin(), access, nullptr);
+  view.control = &service;
+  view.control_token = "0123456789abcdef";
+  limits.api_workers = 2;
+  start();
+  Client writer(server->port());
+  writer.send(post("/api/v1/control/load", R"({"device": "east", "state": "on"})",
+                   "Authorization: Bearer 0123456789abcdef\r\nConnection: close\r\n"));
+  ASSERT_TRUE(eventually([&] { return access.entered == 1; }));
+  // The write waits for its bus; the other thread answers everything else meanwhile.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(status_of(healthz()), 200);
+  Client status(server->port());
+  status.send(get("/api/v1/status"));
+  EXPECT_EQ(status_of(status.answer()), 200);
+  // A wrong token over the wire: 401 with its challenge, and no cookie either way.
+  Client wrong(server->port());
+  wrong.send(get("/api/v1/control", "Authorization: Bearer nope\r\nConnection: close\r\n"));
+  auto refused = wrong.answer();
+  EXPECT_EQ(status_of(refused), 401) << refused;
+  EXPECT_THAT(refused, HasSubstr("WWW-Authenticate: Bearer"));
+  EXPECT_THAT(refused, ::testing::Not(HasSubstr("Set-Cookie")));
+  access.release.set_value();
+  auto answer = writer.answer();
+  EXPECT_EQ(status_of(answer), 503) << answer;  // the held bus "could not run it"
+  EXPECT_THAT(body_of(answer), HasSubstr("held"));
 }
 
 }  // namespace

@@ -27,6 +27,37 @@ HeadCheck check(const std::string& received) {
   return check_request_head(received, small_limits());
 }
 
+TEST(RequestHead, AControlPostTakesABodyWithinMaxBody) {
+  auto limits = small_limits();
+  limits.max_body = 100;
+  auto head = std::string("POST /api/v1/control/set HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
+  auto ok = check_request_head(head, limits);
+  EXPECT_EQ(ok.verdict, Verdict::Complete);
+  EXPECT_EQ(ok.length, head.size());
+  EXPECT_EQ(ok.body, 100U);
+  for (const char* length : {"101", "99999999999999999999999999", "0000000000000000000101"}) {
+    auto big = check_request_head(
+        std::string("POST /api/v1/control/set HTTP/1.1\r\nContent-Length: ") + length + "\r\n\r\n",
+        limits);
+    EXPECT_EQ(big.status, 413) << length;
+    EXPECT_THAT(big.reason, HasSubstr("larger than 100 bytes")) << length;
+  }
+  EXPECT_EQ(
+      check_request_head("POST /api/v1/control/set HTTP/1.1\r\nContent-Length: 007\r\n\r\n", limits)
+          .body,
+      7U);
+  EXPECT_EQ(check_request_head("POST /api/v1/control/set HTTP/1.1\r\nContent-Length: 5\r\n"
+                               "Content-Length: 6\r\n\r\n",
+                               limits)
+                .status,
+            400);
+  EXPECT_EQ(check_request_head("POST /api/v1/control/set HTTP/1.1\r\nTransfer-Encoding: "
+                               "chunked\r\n\r\n",
+                               limits)
+                .status,
+            413);
+}
+
 TEST(RequestHead, CompleteAtTheBlankLine) {
   std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   EXPECT_EQ(check(head.substr(0, head.size() - 1)).verdict, Verdict::Incomplete);
@@ -84,6 +115,8 @@ TEST(RequestHead, ABodyIsRefusedFromTheHead) {
     EXPECT_THAT(refused.reason, HasSubstr("body not accepted")) << header;
   }
   EXPECT_EQ(check("POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").verdict, Verdict::Complete);
+  // A GET to a control path takes no body either.
+  EXPECT_EQ(check("GET /api/v1/control/set HTTP/1.1\r\nContent-Length: 5\r\n\r\n").status, 413);
   EXPECT_EQ(check("GET / HTTP/1.1\r\nContent-Length: 00\r\n\r\n").verdict, Verdict::Complete);
   EXPECT_EQ(check("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").status, 400);
   EXPECT_EQ(check("GET / HTTP/1.1\r\nContent-Length:\r\n\r\n").status, 400);
