@@ -11,8 +11,10 @@ namespace tracermon::device {
 
 using core::Error;
 using core::ErrorKind;
+using protocol::local_calendar;
 using protocol::RegisterImage;
 using protocol::RegisterKey;
+using protocol::seconds_between;
 using protocol::Table;
 using protocol::WriteBlock;
 
@@ -30,31 +32,6 @@ const char* to_string(WriteOutcome outcome) {
       return "failed";
   }
   return "?";
-}
-
-protocol::ControllerTime local_calendar(std::chrono::system_clock::time_point time) {
-  std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  protocol::ControllerTime c;
-  c.year = tm.tm_year + 1900;
-  c.month = tm.tm_mon + 1;
-  c.day = tm.tm_mday;
-  c.hour = tm.tm_hour;
-  c.minute = tm.tm_min;
-  c.second = std::min(tm.tm_sec, 59);  // a leap second is not a time the controller keeps
-  return c;
-}
-
-double seconds_between(const protocol::ControllerTime& a, const protocol::ControllerTime& b) {
-  auto seconds = [](const protocol::ControllerTime& c) {
-    using namespace std::chrono;
-    auto day = sys_days{year{c.year} / month{static_cast<unsigned>(c.month)} /
-                        std::chrono::day{static_cast<unsigned>(c.day)}};
-    return static_cast<double>(day.time_since_epoch().count()) * 86400.0 + c.hour * 3600.0 +
-           c.minute * 60.0 + c.second;
-  };
-  return seconds(a) - seconds(b);
 }
 
 namespace {

@@ -75,11 +75,6 @@ struct ClockReport {
 // The host's wall clock (a test's fixed time).
 using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
-// Local time as the controller keeps it (no zone, two-digit year).
-protocol::ControllerTime local_calendar(std::chrono::system_clock::time_point time);
-// Seconds from `b` to `a` on the calendar (both in the same zone-less local time).
-double seconds_between(const protocol::ControllerTime& a, const protocol::ControllerTime& b);
-
 class SettingsWriter {
  public:
   SettingsWriter(const protocol::SettingsCatalog& catalog, transport::ModbusClient& client,

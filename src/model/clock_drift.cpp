@@ -6,32 +6,6 @@
 
 namespace tracermon::model {
 
-double calendar_seconds_between(const protocol::ControllerTime& controller,
-                                const protocol::ControllerTime& host) {
-  auto seconds = [](const protocol::ControllerTime& c) {
-    using namespace std::chrono;
-    auto day = sys_days{year{c.year} / month{static_cast<unsigned>(c.month)} /
-                        std::chrono::day{static_cast<unsigned>(c.day)}};
-    return static_cast<double>(day.time_since_epoch().count()) * 86400.0 + c.hour * 3600.0 +
-           c.minute * 60.0 + c.second;
-  };
-  return seconds(controller) - seconds(host);
-}
-
-protocol::ControllerTime local_time_of(WallTime time) {
-  std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  protocol::ControllerTime c;
-  c.year = tm.tm_year + 1900;
-  c.month = tm.tm_mon + 1;
-  c.day = tm.tm_mday;
-  c.hour = tm.tm_hour;
-  c.minute = tm.tm_min;
-  c.second = std::min(tm.tm_sec, 59);  // a leap second, as device::local_calendar clamps it
-  return c;
-}
-
 std::optional<double> clock_drift_s(const protocol::RegisterMap& map,
                                     const DeviceSnapshot& snapshot) {
   if (!snapshot.clock_trusted) return std::nullopt;
@@ -55,7 +29,7 @@ std::optional<double> clock_drift_s(const protocol::RegisterMap& map,
     return std::nullopt;  // never set, or a day the month does not have
   }
   // The seconds word is the one that moves: the host's time when it was read.
-  return calendar_seconds_between(controller, local_time_of(words[0]->wall_time));
+  return protocol::seconds_between(controller, protocol::local_calendar(words[0]->wall_time));
 }
 
 }  // namespace tracermon::model

@@ -1,7 +1,7 @@
 #pragma once
 // How far a controller's clock is off: its three RTC words (0x9013-0x9015, polled in the slow
 // class) against the host's local time when they were read. The controller keeps local time
-// without a zone (device::local_calendar writes it so), hence the host's local zone here too.
+// without a zone (protocol::local_calendar), hence the host's local zone here too.
 // Pure but for the zone (localtime_r, TZ): /api/v1/status and /metrics show it.
 
 #include <optional>
@@ -11,14 +11,6 @@
 #include "protocol/register_map.hpp"
 
 namespace tracermon::model {
-
-// Seconds from `host` to `controller` (controller minus host), both zone-less local times.
-double calendar_seconds_between(const protocol::ControllerTime& controller,
-                                const protocol::ControllerTime& host);
-
-// The host's wall clock as local calendar time, to the second (truncated, as the controller):
-// device::local_calendar's twin, which the model layer cannot include.
-protocol::ControllerTime local_time_of(WallTime time);
 
 // The controller clock's drift in seconds (positive: the controller is ahead), or nullopt when
 // it cannot be told: a word missing, an invalid date (a clock never set), words read more

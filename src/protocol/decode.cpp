@@ -1,7 +1,10 @@
 #include "protocol/decode.hpp"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -167,6 +170,31 @@ bool ControllerTime::valid() const {
 
 std::string ControllerTime::iso8601() const {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", year, month, day, hour, minute, second);
+}
+
+ControllerTime local_calendar(std::chrono::system_clock::time_point time) {
+  std::time_t t = std::chrono::system_clock::to_time_t(time);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  ControllerTime c;
+  c.year = tm.tm_year + 1900;
+  c.month = tm.tm_mon + 1;
+  c.day = tm.tm_mday;
+  c.hour = tm.tm_hour;
+  c.minute = tm.tm_min;
+  c.second = std::min(tm.tm_sec, 59);  // a leap second is not a time the controller keeps
+  return c;
+}
+
+double seconds_between(const ControllerTime& a, const ControllerTime& b) {
+  auto seconds = [](const ControllerTime& c) {
+    using namespace std::chrono;
+    auto day = sys_days{year{c.year} / month{static_cast<unsigned>(c.month)} /
+                        std::chrono::day{static_cast<unsigned>(c.day)}};
+    return static_cast<double>(day.time_since_epoch().count()) * 86400.0 + c.hour * 3600.0 +
+           c.minute * 60.0 + c.second;
+  };
+  return seconds(a) - seconds(b);
 }
 
 ControllerTime decode_rtc(std::uint16_t minute_second, std::uint16_t day_hour,

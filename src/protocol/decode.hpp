@@ -3,6 +3,7 @@
 // scale, status words, enums, the controller clock and packed hour/minute fields.
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -85,6 +86,12 @@ struct ControllerTime {
 
 ControllerTime decode_rtc(std::uint16_t minute_second, std::uint16_t day_hour,
                           std::uint16_t year_month);
+// A host wall-clock time as the controller keeps time: local, zone-less, to the second
+// (truncated; a leap second clamped). Reads the host's zone (TZ), nothing else.
+ControllerTime local_calendar(std::chrono::system_clock::time_point time);
+// Seconds from `b` to `a` (a minus b), both zone-less calendar times.
+double seconds_between(const ControllerTime& a, const ControllerTime& b);
+
 // The three words to write for `time` (the inverse of decode_rtc).
 std::array<std::uint16_t, 3> encode_rtc(const ControllerTime& time);
 

@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "device/settings_writer.hpp"
 #include "protocol/rtu.hpp"
 
 namespace tracermon::sim {
@@ -22,7 +21,7 @@ constexpr double k_max_chunk_seconds = 30;  // statistics and load logic see at 
 }  // namespace
 
 ClockSeconds host_local_clock() {
-  return from_calendar(device::local_calendar(std::chrono::system_clock::now()));
+  return from_calendar(protocol::local_calendar(std::chrono::system_clock::now()));
 }
 
 SimulatedBus::SimulatedBus(BusOptions options)
