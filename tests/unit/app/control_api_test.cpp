@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/control_service.hpp"
-#include "sim/sim_stream.hpp"
+#include "sim_devices.hpp"
 
 namespace tracermon::web {
 namespace {
@@ -25,32 +25,7 @@ using ::testing::HasSubstr;
 
 constexpr const char* k_token = "0123456789abcdef0123456789abcdef";
 
-// Three controllers on one simulated bus, reached without a daemon.
-class SimAccess : public control::DeviceAccess {
- public:
-  SimAccess()
-      : m_bus(std::make_shared<sim::SimulatedBus>(sim::parse_sim_options("ids=1-3&seed=3"))),
-        m_client(sim::make_instant_stream(m_bus), transport::Framing::Rtu, options()) {
-    for (std::uint8_t id = 1; id <= 3; ++id)
-      refs.push_back({"c" + std::to_string(id), id, "bus1", true, "", 0, 0});
-  }
-  [[nodiscard]] std::vector<control::DeviceRef> devices() const override { return refs; }
-  core::Status run(const control::DeviceRef&, const control::BusJob& job) override {
-    job(m_client);
-    return core::Ok{};
-  }
-
-  std::vector<control::DeviceRef> refs;
-
- private:
-  static transport::ClientOptions options() {
-    transport::ClientOptions o;
-    o.gap = std::chrono::milliseconds(0);
-    return o;
-  }
-  std::shared_ptr<sim::SimulatedBus> m_bus;
-  transport::ModbusClient m_client;
-};
+using SimAccess = test::SimDevices;
 
 json body_of(const ApiResponse& response) {
   EXPECT_EQ(response.content_type, "application/json");

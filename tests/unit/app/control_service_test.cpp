@@ -5,41 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include "sim/sim_stream.hpp"
+#include "sim_devices.hpp"
 #include "temp_dir.hpp"
 
 namespace tracermon::control {
 namespace {
 
-// Three controllers on one simulated bus, reached without a daemon.
-class SimAccess : public DeviceAccess {
- public:
-  SimAccess()
-      : m_bus(std::make_shared<sim::SimulatedBus>(sim::parse_sim_options("ids=1-3&seed=3"))),
-        m_client(sim::make_instant_stream(m_bus), transport::Framing::Rtu, options()) {
-    for (std::uint8_t id = 1; id <= 3; ++id)
-      refs.push_back({"c" + std::to_string(id), id, "bus1", true, "", 0, 0});
-  }
-  [[nodiscard]] std::vector<DeviceRef> devices() const override { return refs; }
-  core::Status run(const DeviceRef&, const BusJob& job) override {
-    ++runs;
-    job(m_client);
-    return core::Ok{};
-  }
-  sim::SimulatedBus& bus() { return *m_bus; }
-
-  std::vector<DeviceRef> refs;
-  int runs = 0;
-
- private:
-  static transport::ClientOptions options() {
-    transport::ClientOptions o;
-    o.gap = std::chrono::milliseconds(0);
-    return o;
-  }
-  std::shared_ptr<sim::SimulatedBus> m_bus;
-  transport::ModbusClient m_client;
-};
+using SimAccess = test::SimDevices;
 
 struct Rig {
   SimAccess access;

@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/sim_stream.hpp"
+#include "sim_devices.hpp"
 
 namespace tracermon::sinks {
 namespace {
@@ -130,23 +130,15 @@ TEST(MqttCommandParse, BadInputIsRefusedWithAReason) {
 
 // --- the runner ---
 
-// Three simulated controllers "c1".."c3" on one bus; run() can be held to fill the queue.
-class SimAccess : public control::DeviceAccess {
+// The simulated controllers with a bus that can be held, to fill the queue.
+class SimAccess : public test::SimDevices {
  public:
-  SimAccess()
-      : m_bus(std::make_shared<sim::SimulatedBus>(sim::parse_sim_options("ids=1-3&seed=3"))),
-        m_client(sim::make_instant_stream(m_bus), transport::Framing::Rtu, options()) {
-    for (std::uint8_t id = 1; id <= 3; ++id)
-      m_refs.push_back({"c" + std::to_string(id), id, "bus1", true, "", 0, 0});
-  }
-  [[nodiscard]] std::vector<control::DeviceRef> devices() const override { return m_refs; }
-  core::Status run(const control::DeviceRef&, const control::BusJob& job) override {
+  core::Status run(const control::DeviceRef& device, const control::BusJob& job) override {
     std::unique_lock lock(m_mutex);
     ++m_entered;
     m_cv.notify_all();
     m_cv.wait(lock, [&] { return !m_held; });
-    job(m_client);
-    return core::Ok{};
+    return SimDevices::run(device, job);
   }
   void hold(bool held) {
     std::lock_guard lock(m_mutex);
@@ -159,14 +151,6 @@ class SimAccess : public control::DeviceAccess {
   }
 
  private:
-  static transport::ClientOptions options() {
-    transport::ClientOptions o;
-    o.gap = std::chrono::milliseconds(0);
-    return o;
-  }
-  std::vector<control::DeviceRef> m_refs;
-  std::shared_ptr<sim::SimulatedBus> m_bus;
-  transport::ModbusClient m_client;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   bool m_held = false;
