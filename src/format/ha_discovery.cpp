@@ -491,7 +491,7 @@ std::vector<DiscoveryMessage> device_control_discovery(const protocol::SettingsC
   };
   auto settings_topic = device_settings_topic(options, device.name);
   std::vector<DiscoveryMessage> out;
-  auto add = [&](std::string_view component, std::string_view key, json payload) {
+  auto add = [&](std::string_view component, std::string_view key, const json& payload) {
     out.push_back({control_config_topic(options, component, context.node, key), payload.dump()});
   };
 
@@ -508,13 +508,13 @@ std::vector<DiscoveryMessage> device_control_discovery(const protocol::SettingsC
   load["state_on"] = "on";
   load["state_off"] = "off";
   load["device_class"] = "switch";
-  add(k_switch, k_load, std::move(load));
+  add(k_switch, k_load, load);
 
   auto sync = control_base(context, k_button, k_clock_sync, "Sync clock");
   sync["command_topic"] = device_command_topic(options, device.name, k_clock_sync);
   sync["payload_press"] = "PRESS";
   sync["entity_category"] = "config";
-  add(k_button, k_clock_sync, std::move(sync));
+  add(k_button, k_clock_sync, sync);
 
   for (auto id : control_settings(catalog)) {
     const auto& field = map.field(id);
@@ -552,7 +552,7 @@ std::vector<DiscoveryMessage> device_control_discovery(const protocol::SettingsC
       if (!unit.empty()) payload["unit_of_measurement"] = unit;
       if (!device_class.empty()) payload["device_class"] = device_class;
     }
-    add(component, field.name, std::move(payload));
+    add(component, field.name, payload);
   }
   return out;
 }

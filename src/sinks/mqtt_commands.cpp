@@ -66,8 +66,10 @@ std::optional<MqttCommand> parse_command(const format::DiscoveryOptions& topics,
   } else {
     request.action = "set";
   }
+  // A structured binding cannot be captured by C++20 lambdas in clang 14: a copy of the name.
+  const std::string& device_segment = segment;
   auto configured = std::find_if(devices.begin(), devices.end(), [&](const std::string& d) {
-    return format::topic_safe(d) == segment;
+    return format::topic_safe(d) == device_segment;
   });
   request.device = configured != devices.end() ? *configured : segment;
   auto refuse = [&](int status, std::string error) {
