@@ -123,6 +123,9 @@ void MqttCommandRunner::start() {
     std::lock_guard lock(m_mutex);
     m_stopping = false;
   }
+  // spdlog makes its registry on first use; made here, before both threads may log at once
+  // (TSan sees libspdlog's unsynchronised first use otherwise).
+  (void)spdlog::default_logger_raw();
   m_thread = std::thread([this] { run(); });
 }
 
