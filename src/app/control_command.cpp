@@ -144,12 +144,6 @@ nlohmann::json perform(const ControlArgs& args, const nlohmann::json& request) {
   spdlog::set_level(spdlog::level::err);
   DirectAccess access(std::move(client), devices);
   control::ControlService service(protocol::SettingsCatalog::builtin(), access, audit.get());
-  if (request.value("action", "") == "devices") {
-    auto list = nlohmann::json::array();
-    for (const auto& d : devices)
-      list.push_back(d.name);
-    return {{"ok", true}, {"status", 200}, {"devices", list}};
-  }
   auto result = service.handle_json(request, control::Source::Cli);
   auto out = control::to_json(service.catalog(), result);
   out["status"] = result.status;

@@ -142,12 +142,6 @@ void Daemon::start() {
     worker->start();
   m_control_socket = std::make_unique<ControlSocket>(
       m_config.runtime_dir / "control.sock", [this](const nlohmann::json& request) {
-        if (request.is_object() && request.value("action", "") == "devices") {
-          auto names = nlohmann::ordered_json::array();
-          for (const auto& d : m_control_access->devices())
-            names.push_back(d.name);
-          return nlohmann::ordered_json{{"ok", true}, {"status", 200}, {"devices", names}};
-        }
         auto result = m_control->handle_json(request, control::Source::Cli);
         auto out = control::to_json(m_control->catalog(), result);
         out["status"] = result.status;

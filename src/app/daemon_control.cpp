@@ -55,7 +55,11 @@ core::Status DaemonDeviceAccess::run(const control::DeviceRef& device, const con
 }
 
 void DaemonDeviceAccess::sample() {
-  (void)devices();
+  auto now = std::chrono::steady_clock::now();
+  for (const auto& worker : m_workers) {
+    for (const auto& d : worker->status().devices)
+      m_errors.observe(d.name, now, d.counters.requests, failures(d.counters));
+  }
 }
 
 // --- the daemon's control set-up ------------------------------------------------------------

@@ -63,9 +63,7 @@ SettingsFile read_settings_file(const std::filesystem::path& path) {
   if (preset) {
     std::erase_if(out.settings, [&](const control::Assignment& a) {
       const auto* f = catalog.map().find(a.name);
-      bool voltage = f != nullptr && f->table == protocol::Table::Holding &&
-                     f->address >= protocol::k_voltage_first &&
-                     f->address <= protocol::k_battery_last;
+      bool voltage = f != nullptr && protocol::is_battery_voltage(*f);
       if (voltage) out.dropped.push_back(a.name);
       return voltage;
     });

@@ -99,9 +99,10 @@ core::Result<Request> parse_request(const nlohmann::json& body) {
       r.settings.push_back({name, *v});
     }
   }
-  static const std::vector<std::string> k_actions = {"set", "load", "clock", "export"};
+  static const std::vector<std::string> k_actions = {"set", "load", "clock", "export", "devices"};
   if (std::find(k_actions.begin(), k_actions.end(), r.action) == k_actions.end()) {
-    return bad(fmt::format("unknown action '{}': use set, load, clock or export", r.action));
+    return bad(
+        fmt::format("unknown action '{}': use set, load, clock, export or devices", r.action));
   }
   if (r.action == "set" && r.settings.empty()) return bad("'settings' is missing or empty");
   return r;
@@ -117,8 +118,8 @@ ControlService::ControlService(const protocol::SettingsCatalog& catalog, DeviceA
       m_wall_clock(wall_clock ? std::move(wall_clock)
                               : [] { return std::chrono::system_clock::now(); }) {}
 
-std::optional<DeviceRef> ControlService::find(const std::string& name) const {
-  auto devices = m_access.devices();
+std::optional<DeviceRef> ControlService::find(const std::vector<DeviceRef>& devices,
+                                              const std::string& name) {
   for (const auto& d : devices) {
     if (d.name == name) return d;
   }
@@ -176,11 +177,14 @@ std::vector<model::AuditRecord> ControlService::audit(std::size_t limit) const {
   return {m_recent.begin(), m_recent.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
-void ControlService::refuse(Result& result, int status, std::string error, Source source,
-                            const Request& request) {
+Result ControlService::refuse(const Request& request, int status, std::string error,
+                              Source source) {
+  Result result;
+  result.action = request.action;
+  result.device = request.device;
   result.status = status;
   result.error = std::move(error);
-  if (request.dry_run || request.action == "export") return;
+  if (request.dry_run || request.action == "export") return result;
   model::AuditRecord r;
   r.source = to_string(source);
   r.device = request.device;
@@ -193,11 +197,12 @@ void ControlService::refuse(Result& result, int status, std::string error, Sourc
       r.new_value = a.value;
       record(r);
     }
-    return;
+    return result;
   }
   r.setting = request.action == "load" ? "load" : "clock";
   r.new_value = request.action == "load" ? request.state : "host time";
   record(r);
+  return result;
 }
 
 Result ControlService::handle_json(const nlohmann::json& body, Source source) {
@@ -213,24 +218,31 @@ Result ControlService::handle_json(const nlohmann::json& body, Source source) {
 
 Result ControlService::handle(const Request& request, Source source) {
   std::lock_guard serial(m_serial);
-  Result result;
-  result.action = request.action;
-  result.device = request.device;
-  auto device = find(request.device);
-  if (!device) {
-    std::vector<std::string> names;
-    for (const auto& d : m_access.devices())
-      names.push_back(d.name);
-    refuse(result, 404,
-           fmt::format("unknown device '{}' (devices: {})", request.device, fmt::join(names, ", ")),
-           source, request);
+  auto devices = m_access.devices();
+  if (request.action == "devices") {  // what `clock --all` goes over
+    Result result;
+    result.action = request.action;
+    for (const auto& d : devices)
+      result.values.emplace_back(d.name, d.bus);
     return result;
   }
-  result.device = device->name;
-  if (request.action == "export") return export_settings(*device);
-  if (request.action == "set") return set(request, source, *device);
-  if (request.action == "load") return load(request, source, *device);
-  return clock(request, source, *device);
+  auto device = find(devices, request.device);
+  if (!device) {
+    std::vector<std::string> names;
+    for (const auto& d : devices)
+      names.push_back(d.name);
+    return refuse(
+        request, 404,
+        fmt::format("unknown device '{}' (devices: {})", request.device, fmt::join(names, ", ")),
+        source);
+  }
+  // From here on the device is called by its configured name (a slave id may have named it).
+  Request named = request;
+  named.device = device->name;
+  if (named.action == "export") return export_settings(*device);
+  if (named.action == "set") return set(named, source, *device);
+  if (named.action == "load") return load(named, source, *device);
+  return clock(named, source, *device);
 }
 
 Result ControlService::set(const Request& request, Source source, const DeviceRef& device) {
@@ -256,13 +268,7 @@ Result ControlService::set(const Request& request, Source source, const DeviceRe
     changes.push_back({field.value()->id, raw.value()});
   }
   if (!problems.empty()) {
-    Result result;
-    result.action = request.action;
-    result.device = device.name;
-    Request audited = request;
-    audited.device = device.name;
-    refuse(result, 400, fmt::format("{}", fmt::join(problems, "; ")), source, audited);
-    return result;
+    return refuse(request, 400, fmt::format("{}", fmt::join(problems, "; ")), source);
   }
   return write(request, source, device, changes);
 }
@@ -279,28 +285,16 @@ Result ControlService::load(const Request& request, Source source, const DeviceR
   } else if (request.state == "auto") {
     changes.push_back({id("load_control_mode"), 1});
   } else {
-    Result result;
-    result.action = request.action;
-    result.device = device.name;
-    Request audited = request;
-    audited.device = device.name;
-    refuse(result, 400, fmt::format("load state '{}': use on, off or auto", request.state), source,
-           audited);
-    return result;
+    return refuse(request, 400, fmt::format("load state '{}': use on, off or auto", request.state),
+                  source);
   }
   return write(request, source, device, changes);
 }
 
 Result ControlService::write(const Request& request, Source source, const DeviceRef& device,
                              const std::vector<device::SettingChange>& changes) {
-  Result result;
-  result.action = request.action;
-  result.device = device.name;
-  Request audited = request;
-  audited.device = device.name;
   if (auto why = unsafe(device); why && !request.force && !request.dry_run) {
-    refuse(result, 409, *why, source, audited);
-    return result;
+    return refuse(request, 409, *why, source);
   }
   device::WriteReport report;
   auto ran = m_access.run(device, [&](transport::ModbusClient& client) {
@@ -308,10 +302,13 @@ Result ControlService::write(const Request& request, Source source, const Device
     report = writer.apply(device.unit, changes, request.dry_run);
   });
   if (!ran) {
-    refuse(result, 503, fmt::format("the bus could not run the write: {}", ran.error().describe()),
-           source, audited);
-    return result;
+    return refuse(request, 503,
+                  fmt::format("the bus could not run the write: {}", ran.error().describe()),
+                  source);
   }
+  Result result;
+  result.action = request.action;
+  result.device = device.name;
   bool read_failed = report.outcome == WriteOutcome::Refused && report.check.ok();
   result.status = status_of(report.outcome, report.exception_code, read_failed);
   result.error = report.error;
@@ -326,14 +323,10 @@ Result ControlService::write(const Request& request, Source source, const Device
       r.setting = f.name;
       r.old_value = s.before ? m_catalog.plain(f, *s.before) : "";
       r.new_value = m_catalog.plain(f, s.wanted);
-      bool unchanged_here = s.before && *s.before == s.wanted;
-      r.result =
-          report.outcome == WriteOutcome::Written && unchanged_here
-              ? "unchanged"
-              : (report.outcome == WriteOutcome::Failed && s.took() ? "written"
-                                                                    : to_string(report.outcome));
-      if (report.outcome == WriteOutcome::Failed && !s.took()) r.message = report.error;
-      if (report.outcome == WriteOutcome::Refused) r.message = report.error;
+      r.result = to_string(report.outcome);
+      if (report.outcome == WriteOutcome::Written && s.before == s.wanted) r.result = "unchanged";
+      if (report.outcome == WriteOutcome::Failed && s.took()) r.result = "written";
+      if (r.result == "failed" || r.result == "refused") r.message = report.error;
       record(std::move(r));
     }
   }
@@ -342,24 +335,15 @@ Result ControlService::write(const Request& request, Source source, const Device
 }
 
 Result ControlService::clock(const Request& request, Source source, const DeviceRef& device) {
-  Result result;
-  result.action = request.action;
-  result.device = device.name;
-  Request audited = request;
-  audited.device = device.name;
   bool write = request.sync && !request.dry_run;
   if (write) {
-    if (auto why = unsafe(device); why && !request.force) {
-      refuse(result, 409, *why, source, audited);
-      return result;
-    }
+    if (auto why = unsafe(device); why && !request.force) return refuse(request, 409, *why, source);
     if (!request.trust_host_clock && !m_options.trust_host_clock &&
         !m_options.host_synchronised()) {
-      refuse(result, 409,
-             "the host clock is not synchronised (NTP): not copying it to the controller; "
-             "trust it explicitly to sync anyway",
-             source, audited);
-      return result;
+      return refuse(request, 409,
+                    "the host clock is not synchronised (NTP): not copying it to the controller; "
+                    "trust it explicitly to sync anyway",
+                    source);
     }
   }
   device::ClockReport report;
@@ -368,11 +352,13 @@ Result ControlService::clock(const Request& request, Source source, const Device
     report = writer.clock(device.unit, write, m_wall_clock, m_options.clock_tolerance_s);
   });
   if (!ran) {
-    refuse(result, 503,
-           fmt::format("the bus could not run the command: {}", ran.error().describe()), source,
-           audited);
-    return result;
+    return refuse(request, 503,
+                  fmt::format("the bus could not run the command: {}", ran.error().describe()),
+                  source);
   }
+  Result result;
+  result.action = request.action;
+  result.device = device.name;
   result.status = report.ok() ? 200 : 502;
   result.error = report.error;
   if (write) {
@@ -474,6 +460,12 @@ nlohmann::ordered_json to_json(const protocol::SettingsCatalog& catalog, const R
     clock["after"] = c.after ? nlohmann::ordered_json(c.after->iso8601()) : nullptr;
     clock["drift_after_s"] = c.drift_after_s;
     out["clock"] = clock;
+  }
+  if (result.action == "devices") {
+    auto names = nlohmann::ordered_json::array();
+    for (const auto& [name, bus] : result.values)
+      names.push_back(name);
+    out["devices"] = names;
   }
   if (result.action == "export" && result.ok()) {
     auto values = nlohmann::ordered_json::object();

@@ -96,11 +96,14 @@ class ControlService {
   Result export_settings(const DeviceRef& device);
   Result write(const Request& request, Source source, const DeviceRef& device,
                const std::vector<device::SettingChange>& changes);
-  [[nodiscard]] std::optional<DeviceRef> find(const std::string& name) const;
+  // The device `name` calls: its configured name, or a slave id only one device has.
+  [[nodiscard]] static std::optional<DeviceRef> find(const std::vector<DeviceRef>& devices,
+                                                     const std::string& name);
   // The refusal when the device should not be written now, unless forced.
   [[nodiscard]] std::optional<std::string> unsafe(const DeviceRef& device) const;
   void record(model::AuditRecord record);
-  void refuse(Result& result, int status, std::string error, Source source, const Request& request);
+  // The answer to `request` refused with `status` and `error`, audited (a write's refusal).
+  Result refuse(const Request& request, int status, std::string error, Source source);
 
   const protocol::SettingsCatalog& m_catalog;
   DeviceAccess& m_access;

@@ -275,17 +275,6 @@ constexpr std::string_view k_control_settings[] = {
     "battery_management_mode",
 };
 
-// An enum field's whole-word values, in value order.
-std::vector<const protocol::EnumEntry*> enum_values(const protocol::RegisterMap& map,
-                                                    const Field& field) {
-  std::vector<const protocol::EnumEntry*> out;
-  for (const auto& e : map.enums()) {
-    if (e.address == field.address && e.lo_bit == 0 && e.hi_bit == 15) out.push_back(&e);
-  }
-  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->value < b->value; });
-  return out;
-}
-
 // Register units onto what a Home Assistant number shows, with its device class.
 std::pair<std::string, std::string_view> number_unit(std::string_view unit) {
   if (unit == "V") return {"V", "voltage"};
@@ -467,7 +456,7 @@ std::string setting_option(const protocol::RegisterMap& map, const protocol::Fie
     auto notes = meaning.find(" (");
     return notes == std::string::npos ? meaning : meaning.substr(0, notes);
   };
-  auto values = enum_values(map, field);
+  auto values = protocol::word_enums(map, field);
   auto it = std::find_if(values.begin(), values.end(), [&](auto* e) { return e->value == value; });
   if (it == values.end()) return std::to_string(value);
   auto text = label((*it)->meaning);
@@ -523,8 +512,7 @@ std::vector<DiscoveryMessage> device_control_discovery(const protocol::SettingsC
     auto component = is_select ? k_select : k_number;
     auto name = humanize(field.name);
     // Battery voltages are per 12 V block: the controller doubles them on a 24 V bank.
-    if (field.address >= protocol::k_voltage_first && field.address <= protocol::k_battery_last)
-      name += " (per 12 V)";
+    if (protocol::is_battery_voltage(field)) name += " (per 12 V)";
     auto payload = control_base(context, component, field.name, std::move(name));
     payload["state_topic"] = settings_topic;
     payload["value_template"] = fmt::format("{{{{ value_json.{} }}}}", field.name);
@@ -535,7 +523,7 @@ std::vector<DiscoveryMessage> device_control_discovery(const protocol::SettingsC
       // daemon reads without any doubt about names shared between values.
       json options_list = json::array();
       json numbers = json::object();
-      for (const auto* e : enum_values(map, field)) {
+      for (const auto* e : protocol::word_enums(map, field)) {
         if (e->value < spec->min_raw || e->value > spec->max_raw) continue;
         auto option = setting_option(map, field, e->value);
         options_list.push_back(option);

@@ -128,6 +128,15 @@ std::string range_text(const Field& field, const SettingSpec& spec) {
 
 }  // namespace
 
+std::vector<const EnumEntry*> word_enums(const RegisterMap& map, const Field& field) {
+  std::vector<const EnumEntry*> out;
+  for (const auto& e : map.enums()) {
+    if (e.address == field.address && e.lo_bit == 0 && e.hi_bit == 15) out.push_back(&e);
+  }
+  std::stable_sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->value < b->value; });
+  return out;
+}
+
 void put_raw(RegisterImage& image, const Field& field, std::int64_t raw) {
   auto bits = static_cast<std::uint32_t>(raw);
   image[{field.table, field.address}] = static_cast<std::uint16_t>(bits & 0xFFFF);
@@ -175,12 +184,10 @@ SettingsCatalog SettingsCatalog::parse(const RegisterMap& map, std::string_view 
       spec.max_raw = 1;
       spec.source = "coil";
     } else if (field.type == ValueType::Enum) {
-      bool first = true;
-      for (const auto& e : map.enums()) {
-        if (e.address != field.address || e.hi_bit != 15 || e.lo_bit != 0) continue;
-        spec.min_raw = first ? e.value : std::min<std::int64_t>(spec.min_raw, e.value);
-        spec.max_raw = first ? e.value : std::max<std::int64_t>(spec.max_raw, e.value);
-        first = false;
+      auto values = word_enums(map, field);
+      if (!values.empty()) {
+        spec.min_raw = values.front()->value;
+        spec.max_raw = values.back()->value;
       }
       spec.source = "enums.csv";
     } else if (is_hour_minute(field)) {
@@ -251,13 +258,12 @@ core::Result<std::int64_t> SettingsCatalog::parse_value(const Field& field,
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     std::vector<const EnumEntry*> matches;
     std::vector<std::string> choices;
-    for (const auto& e : m_map->enums()) {
-      if (e.address != field.address || e.hi_bit != 15 || e.lo_bit != 0) continue;
-      choices.push_back(fmt::format("{} ({})", e.value, e.meaning));
-      bool numeric = ec == std::errc{} && end == text.data() + text.size();
-      bool by_number = numeric && e.value == value;
-      bool by_name = !numeric && !word.empty() && lower_alnum(e.meaning).starts_with(word);
-      if (by_number || by_name) matches.push_back(&e);
+    bool numeric = ec == std::errc{} && end == text.data() + text.size();
+    for (const auto* e : word_enums(*m_map, field)) {
+      choices.push_back(fmt::format("{} ({})", e->value, e->meaning));
+      bool by_number = numeric && e->value == value;
+      bool by_name = !numeric && !word.empty() && lower_alnum(e->meaning).starts_with(word);
+      if (by_number || by_name) matches.push_back(e);
     }
     if (matches.size() == 1) return matches.front()->value;
     return bad(fmt::format("{}: '{}' is {}; choose one of: {}", field.name, input,
@@ -291,7 +297,7 @@ core::Result<std::int64_t> SettingsCatalog::parse_value(const Field& field,
   }
   if (*raw < s->min_raw || *raw > s->max_raw) {
     std::string hint;
-    if (field.unit == "V" && field.address >= k_voltage_first && field.address <= k_battery_last) {
+    if (is_battery_voltage(field)) {
       hint = " (battery voltages are per 12 V block: on a 24 V bank 28.8 V is 14.4)";
     }
     return bad(

@@ -110,6 +110,9 @@ struct RegisterRange {
 std::vector<RegisterRange> context_reads(const RegisterMap& map, const std::vector<FieldId>& fields,
                                          std::uint16_t max_registers);
 
+// The values of an enum field's whole word (enums.csv), in value order.
+std::vector<const EnumEntry*> word_enums(const RegisterMap& map, const Field& field);
+
 // The battery block and the clock.
 constexpr std::uint16_t k_battery_first = 0x9000;
 constexpr std::uint16_t k_battery_last = 0x900E;
@@ -117,5 +120,12 @@ constexpr std::uint16_t k_voltage_first = 0x9003;
 constexpr std::uint16_t k_rtc_first = 0x9013;
 constexpr std::uint16_t k_rtc_last = 0x9015;
 constexpr std::uint16_t k_rated_voltage_code = 0x9067;
+
+// One of the eleven charging/discharging voltages 0x9003-0x900E (per 12 V block; only with
+// battery type User).
+inline bool is_battery_voltage(const Field& field) {
+  return field.table == Table::Holding && field.address >= k_voltage_first &&
+         field.address <= k_battery_last;
+}
 
 }  // namespace tracermon::protocol

@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "format/prometheus.hpp"
-#include "prometheus_exposition.hpp"
 #include "model/live_state.hpp"
+#include "prometheus_exposition.hpp"
 #include "snapshot_builder.hpp"
 
 namespace tracermon::web {
