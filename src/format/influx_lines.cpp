@@ -298,7 +298,7 @@ std::string legacy_line(const protocol::RegisterMap& map,
         break;
       }
       raw += sample->raw;
-      time = std::max(time, sample->wall_time);
+      time = std::max(time, member->time);  // the cycle's time, as the store files it
     }
     double value = static_cast<double>(raw) / static_cast<double>(field->scale) / spec.divisor;
     if (!complete || !std::isfinite(value)) continue;

@@ -75,7 +75,7 @@ std::string device_state_message(const protocol::RegisterMap& map,
     auto limit = model::max_age(field, intervals);
     bool fresh = limit.count() == 0 || now - sample.read_at <= limit;
     const auto* used = fresh ? &sample : nullptr;
-    if (fresh) newest = std::max(newest, sample.wall_time);
+    if (fresh) newest = latest.time;  // the cycle's time: the key the store files it under
     if (field.type == ValueType::Bitfield) {
       add_status(map, field, used, values);
     } else if (field.type == ValueType::Enum) {

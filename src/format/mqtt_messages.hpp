@@ -16,7 +16,7 @@ namespace tracermon::format {
 // One JSON object for a device from its latest merged view: every fast/slow field it ever
 // answered by its register name (scaled number), each status word's multi-bit states as text
 // by status_state_key ("charging_phase": "float") and its flags as booleans (status_flag_key),
-// discrete inputs as booleans, plus "time" (ISO 8601 UTC of the newest read), "time_ms" and
+// discrete inputs as booleans, plus "time" (ISO 8601 UTC of the cycle that read it), "time_ms" and
 // "health". A value older than model::max_age (or never read) is null, so Home Assistant shows
 // "unknown" rather than a stale number.
 std::string device_state_message(const protocol::RegisterMap& map,

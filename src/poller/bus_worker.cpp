@@ -479,9 +479,14 @@ void BusWorker::publish(Device& device, const device::Reading& reading, model::H
   snapshot->clock_trusted = clock.trusted;
   std::uint64_t rejected = 0;
   std::uint64_t resets = 0;
+  // Each field carries the host time of its own request: the cycle's wall time less how long
+  // ago (monotonic) it was read, so a slow cycle does not date early reads late (clock drift).
+  auto steady_now = m_clock.steady_now();
   for (const auto& value : reading.values) {
     const auto& field = m_map.field(value.id);
-    auto sample = make_sample(field, value, clock.wall);
+    auto age = std::max(steady_now - value.read_at, core::SteadyTime::duration::zero());
+    auto sample = make_sample(
+        field, value, clock.wall - std::chrono::duration_cast<core::WallTime::duration>(age));
     auto verdict = device.validator.check(field, value.raw, sample.value);
     if (!verdict.accepted) {
       ++rejected;

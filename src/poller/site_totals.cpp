@@ -27,8 +27,14 @@ model::SiteTotals compute_site_totals(const protocol::RegisterMap& map, std::str
     const auto* field = map.find(spec.source);
     std::vector<const model::FieldSample*> samples;
     std::vector<std::size_t> lacking;
+    // Totals are dated by their members' cycles (the snapshot times the store files rows
+    // under), not by the read time of each field within a cycle.
+    core::WallTime newest_cycle{};
     for (std::size_t i = 0; field != nullptr && i < members.size(); ++i) {
       if (const auto* sample = fresh(i, field->id)) {
+        if (samples.empty() || spec.combine != model::SiteCombine::First) {
+          newest_cycle = std::max(newest_cycle, members[i]->time);
+        }
         samples.push_back(sample);
       } else {
         lacking.push_back(i);
@@ -44,14 +50,12 @@ model::SiteTotals compute_site_totals(const protocol::RegisterMap& map, std::str
       continue;
     }
     double value = 0;
+    totals.time = std::max(totals.time, newest_cycle);
     if (spec.combine == model::SiteCombine::First) {
       value = samples.front()->value;
-      totals.time = std::max(totals.time, samples.front()->wall_time);
     } else {
-      for (const auto* sample : samples) {
+      for (const auto* sample : samples)
         value += sample->value;
-        totals.time = std::max(totals.time, sample->wall_time);
-      }
       if (spec.combine == model::SiteCombine::Mean) value /= static_cast<double>(samples.size());
     }
     // Sums and means of 0.01 steps: round away the binary fraction noise (707.0899999 ->

@@ -54,6 +54,11 @@ inline model::DeviceSnapshot snapshot(std::string device, std::uint8_t unit,
   s.unit = unit;
   s.health = model::Health::Online;
   std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  // The cycle ends with its last read: the snapshot's times are its newest field's.
+  for (const auto& f : fields) {
+    s.time = std::max(s.time, f.wall_time);
+    s.steady = std::max(s.steady, f.read_at);
+  }
   s.fields = std::move(fields);
   return s;
 }

@@ -80,6 +80,27 @@ TEST(BusWorkerClock, TheFastClassIsPolledOncePerFastInterval) {
   rig.worker->stop();
 }
 
+TEST(BusWorkerClock, EachFieldIsDatedByItsOwnRequestNotByTheEndOfTheCycle) {
+  // A slow bus: every request takes a second of the manual clock. The controller clock's drift
+  // compares its RTC words with the host time they were read at, so dating them at the end of a
+  // long cycle would show seconds of drift that are not there.
+  Rig rig("ids=1&seed=5&turnaround-ms=2", {1},
+          {milliseconds(200), milliseconds(1000), seconds(3600), 8});
+  rig.tap->on_request = [&](const transport::Bytes&, std::size_t) { rig.time.advance(seconds(1)); };
+  rig.worker->start();
+  ASSERT_TRUE(rig.got.wait([](const auto& all) { return !all.empty(); }));
+  rig.worker->stop();
+  auto first = rig.got.all().front();
+  std::set<core::WallTime> times;
+  for (const auto& f : first->fields) {
+    EXPECT_EQ(f.wall_time - first->time, f.read_at - first->steady) << map().field(f.id).name;
+    times.insert(f.wall_time);
+  }
+  EXPECT_GT(times.size(), 5U) << "fields of different requests carry different times";
+  EXPECT_LE(*times.rbegin(), first->time);
+  EXPECT_LE(*times.begin(), first->time - seconds(5));
+}
+
 TEST(BusWorkerClock, ASilentDeviceIsTriedAfterOneTwoFourAndEightFastCycles) {
   Rig rig("ids=1&seed=32&turnaround-ms=2", {1, 3},
           {milliseconds(200), seconds(60), seconds(3600), 8});

@@ -40,6 +40,7 @@ model::SnapshotPtr snapshot(const Member& m) {
   auto s = std::make_shared<model::DeviceSnapshot>();
   s->device = m.name;
   s->site = "shed";
+  s->time = k_wall - m.age;
   for (const auto& [name, value] : m.values) {
     model::FieldSample sample;
     sample.id = map().find(name)->id;
