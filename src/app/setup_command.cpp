@@ -177,10 +177,14 @@ void say_what_was_looked_for(const SetupArgs& args, const std::vector<SerialAdap
 
 // The legacy plan's ids that no probe found go to the first bus, so the config reads what the
 // old cron job read.
-void add_missing_legacy_ids(const LegacyPlan& plan, std::vector<SetupBus>& buses,
-                            std::ostream& out) {
+void add_missing_legacy_ids(const LegacyPlan& plan, const std::vector<SerialAdapter>& adapters,
+                            std::vector<SetupBus>& buses, std::ostream& out) {
   if (buses.empty()) {
+    // The old tool's fixed port, by its stable name when it has one.
     std::string port{k_legacy_port};
+    for (const auto& adapter : adapters) {
+      if (adapter.stable && adapter.tty == fs::path(k_legacy_port).filename()) port = adapter.path;
+    }
     out << fmt::format("No controller answered: the config uses the old tool's port {}.\n", port);
     buses.push_back({"bus1", port, 115200, "The old tool's fixed port (logtracer.py)", {}});
   }
@@ -346,7 +350,7 @@ int run_setup(const SetupArgs& args) {
     buses.push_back(std::move(bus));
   }
   if (legacy) {
-    add_missing_legacy_ids(*legacy, buses, out);
+    add_missing_legacy_ids(*legacy, adapters, buses, out);
   } else if (buses.empty()) {
     if (!held_by_daemon) say_what_was_looked_for(args, adapters, ids, bauds, out);
     return k_exit_comm;
