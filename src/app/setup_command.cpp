@@ -244,6 +244,16 @@ SetupConfig legacy_settings(const LegacyPlan& plan, std::vector<SetupBus> buses)
   return config;
 }
 
+// Whether the file's folder, or the nearest existing folder above it, takes a new file: the
+// configuration is written beside it and renamed. Asked before the probe, which takes seconds.
+bool can_write_in(const fs::path& file) {
+  auto folder = fs::absolute(file).parent_path();
+  std::error_code ec;
+  while (!fs::exists(folder, ec) && folder.has_relative_path())
+    folder = folder.parent_path();
+  return ::access(folder.c_str(), W_OK) == 0;
+}
+
 // True when the file may be replaced: --yes, or the user said so at the terminal.
 bool may_replace(const fs::path& file, bool yes) {
   if (yes) return true;
@@ -317,6 +327,13 @@ int run_setup(const SetupArgs& args) {
   if (args.enable && ::geteuid() != 0 && std::getenv("TRACERMON_SYSTEMCTL") == nullptr) {
     std::cerr << "tracermon: --enable installs and starts the system service: run it as root "
                  "(sudo tracermon setup --enable)\n";
+    return k_exit_failed;
+  }
+  if (!args.print && !can_write_in(target)) {
+    std::cerr << fmt::format(
+        "tracermon: cannot write {}: permission denied; run setup with sudo, or give --print "
+        "or --config FILE\n",
+        target.string());
     return k_exit_failed;
   }
 

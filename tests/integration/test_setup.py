@@ -11,11 +11,12 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
-from peers import run
+from peers import TRACERMON, run
 from simulator import Simulator
 
 FAST = ["--ids", "1-4"]  # absent ids cost a timeout each: keep the probe short
@@ -263,6 +264,24 @@ class Enable(SetupTest):
         self.assertEqual(Path(self.calls).read_text().splitlines(),
                          ["is-active --quiet tracermon.service", "enable tracermon.service",
                           "restart tracermon.service"])
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_not_root(self):
+        os.chmod(self.dir, 0o755)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        etc = os.path.join(self.dir, "etc")
+        os.mkdir(etc)  # root's folder: nobody may not write in it
+        for args, pattern in ((["--enable"], r"run it as root \(sudo"),
+                              ([], r"cannot write .*permission denied.*sudo")):
+            with self.subTest(args=args):
+                result = subprocess.run(
+                    [*nobody, TRACERMON, "setup", "--dev-root", str(self.machine.dev),
+                     "--config", self.config, *args],
+                    capture_output=True, text=True, timeout=60, check=False)
+                self.assertEqual(result.returncode, 1, result.stderr)
+                self.assertRegex(result.stderr, pattern)
+                self.assertNotIn("Probing", result.stdout)  # refused before the probe
+        self.assertFalse(os.path.exists(self.config))
 
     def test_failing_systemctl(self):
         script = os.path.join(self.dir, "false-systemctl")
