@@ -186,7 +186,7 @@ void add_missing_legacy_ids(const LegacyPlan& plan, const std::vector<SerialAdap
       if (adapter.stable && adapter.tty == fs::path(k_legacy_port).filename()) port = adapter.path;
     }
     out << fmt::format("No controller answered: the config uses the old tool's port {}.\n", port);
-    buses.push_back({"bus1", port, 115200, "The old tool's fixed port (logtracer.py)", {}});
+    buses.push_back({"bus1", port, 115200, "The old tool's fixed port (logtracer.py)", {}, false});
   }
   for (auto id : plan.ids) {
     bool present = std::any_of(buses.begin(), buses.end(), [&](const SetupBus& bus) {
@@ -415,8 +415,8 @@ int run_setup(const SetupArgs& args) {
   if (legacy) {
     for (const auto& job : legacy->jobs) {
       if (job.mode == LegacyMode::Check) continue;
-      out << fmt::format("Remove the old cron line (crontab -e), or both write at once:\n  {}\n",
-                         job.text);
+      out << fmt::format(
+          "Remove the old cron line (crontab -e), or both use the port at once:\n  {}\n", job.text);
     }
   }
   if (args.enable) return enable_service(target, out);

@@ -88,7 +88,8 @@ std::string bus_section(const SetupBus& bus) {
   out += "[[bus]]\n";
   out += key_line("", "name", toml_string(bus.name), "A-Z a-z 0-9 _ -");
   out += key_line("", "port", toml_string(bus.port));
-  out += key_line("", "baud", std::to_string(bus.baud), "the rate the controllers answered at");
+  out += key_line("", "baud", std::to_string(bus.baud),
+                  bus.answered ? "the rate the controllers answered at" : "the old tool's rate");
   out += key_line("# ", "site", toml_string(bus.name),
                   "its controllers share a battery (PAL-ADP); \"\" = they do not");
   out += "# timeout, gap, retries, max_registers, parity, rs485: see docs/configuration.md\n";

@@ -26,6 +26,7 @@ struct SetupBus {
   int baud = 115200;
   std::string comment;  // what the adapter is
   std::vector<SetupDevice> devices;
+  bool answered = true;  // false: the old tool's port and rate, nobody answered during setup
 };
 
 // The old tool's InfluxDB point, moved over by `setup --from-legacy`.
