@@ -8,6 +8,7 @@
 
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
+#include "app/probe.hpp"
 #include "device/field_reader.hpp"
 #include "protocol/decode.hpp"
 #include "protocol/device_identity.hpp"
@@ -24,17 +25,7 @@ struct ScanArgs {
   bool json = false;
 };
 
-struct Found {
-  std::uint8_t id;
-  std::optional<protocol::DeviceIdentity> identity;
-  device::Reading rated;
-};
-
-// The rated values a scan shows, by registers.csv name.
-constexpr std::array k_rated_fields = {"pv_rated_voltage", "battery_rated_voltage",
-                                       "battery_rated_current", "charging_mode"};
-
-nlohmann::ordered_json to_json(const RegisterMap& map, const Found& f) {
+nlohmann::ordered_json to_json(const RegisterMap& map, const ProbedController& f) {
   nlohmann::ordered_json out;
   out["id"] = f.id;
   auto text = [](const std::string& s) -> nlohmann::ordered_json {
@@ -60,14 +51,6 @@ nlohmann::ordered_json to_json(const RegisterMap& map, const Found& f) {
   return out;
 }
 
-std::string value_text(const RegisterMap& map, const Found& f, const char* name) {
-  const auto& field = *map.find(name);
-  for (const auto& v : f.rated.values) {
-    if (v.id == field.id) return protocol::format_value(field, v.raw) + field.unit;
-  }
-  return "?";
-}
-
 int run_scan(const ScanArgs& args) {
   const auto& map = RegisterMap::builtin();
   auto ids = parse_ids(args.ids);
@@ -81,46 +64,25 @@ int run_scan(const ScanArgs& args) {
                              opened.error().describe());
     return k_exit_comm;
   }
-  std::vector<protocol::FieldId> wanted;
-  wanted.reserve(std::size(k_rated_fields));
-  for (const auto* name : k_rated_fields)
-    wanted.push_back(map.find(name)->id);
-  protocol::PlanOptions plan;
-  plan.max_registers = static_cast<std::uint16_t>(args.link.max_registers);
-  device::FieldReader reader(map, *client, plan);
-
-  std::vector<Found> found;
-  for (auto id : ids) {
-    protocol::DeviceSupport support;
-    auto rated = reader.read(id, wanted, support);
-    // Any reply, even an exception, means a device is there.
-    bool answered = !rated.values.empty() || !rated.unsupported.empty() ||
-                    std::any_of(rated.failures.begin(), rated.failures.end(), [](const auto& f) {
-                      return f.error.kind == core::ErrorKind::Exception;
-                    });
-    if (!answered) continue;
-    Found f{id, std::nullopt, std::move(rated)};
-    if (auto identity = client->identify(id)) f.identity = identity.value();
+  bool header_shown = false;
+  auto show = [&](const ProbedController& f) {
     if (args.json) {
       std::cout << to_json(map, f).dump() << std::endl;
-    } else {
-      if (found.empty()) {
-        std::cout << fmt::format("{:>3}  {:<16} {:<18} {:>8} {:>8} {:>8}  {}\n", "ID", "MODEL",
-                                 "FIRMWARE", "BATT V", "BATT A", "PV V", "SERIAL");
-      }
-      auto identity_text = [&](auto member) {
-        return f.identity && !((*f.identity).*member).empty() ? (*f.identity).*member
-                                                              : std::string("(unknown)");
-      };
-      std::cout << fmt::format(
-          "{:>3}  {:<16} {:<18} {:>8} {:>8} {:>8}  {}\n", f.id,
-          identity_text(&protocol::DeviceIdentity::product_code),
-          identity_text(&protocol::DeviceIdentity::revision),
-          value_text(map, f, "battery_rated_voltage"), value_text(map, f, "battery_rated_current"),
-          value_text(map, f, "pv_rated_voltage"), f.identity ? f.identity->serial : "");
+      return;
     }
-    found.push_back(std::move(f));
-  }
+    if (!header_shown) {
+      std::cout << fmt::format("{:>3}  {:<16} {:<18} {:>8} {:>8} {:>8}  {}\n", "ID", "MODEL",
+                               "FIRMWARE", "BATT V", "BATT A", "PV V", "SERIAL");
+      header_shown = true;
+    }
+    auto firmware = f.identity && !f.identity->revision.empty() ? f.identity->revision
+                                                                : std::string("(unknown)");
+    std::cout << fmt::format(
+        "{:>3}  {:<16} {:<18} {:>8} {:>8} {:>8}  {}\n", f.id, model_text(f), firmware,
+        rated_text(map, f, "battery_rated_voltage"), rated_text(map, f, "battery_rated_current"),
+        rated_text(map, f, "pv_rated_voltage"), f.identity ? f.identity->serial : "");
+  };
+  auto found = probe_controllers(map, *client, args.link.max_registers, ids, show);
   if (found.empty()) {
     std::cerr << fmt::format(
         "tracermon: no controller answered on {} (ids {}); check wiring "
