@@ -20,7 +20,7 @@ test: deps
 # Three simulated controllers on one bus, the embedded store and the API, on this machine.
 demo: deps
 	$(MAKE) build
-	build/tracermon run --config examples/demo.toml --demo-history 7
+	build/tracermon demo --dir build/demo --history 7
 
 test-asan: deps
 	cmake --preset asan

@@ -21,6 +21,7 @@ Command add_set_command(CLI::App& app);
 Command add_load_command(CLI::App& app);
 Command add_clock_command(CLI::App& app);
 Command add_settings_command(CLI::App& app);
+Command add_demo_command(CLI::App& app);
 Command add_setup_command(CLI::App& app);
 
 }  // namespace tracermon::app

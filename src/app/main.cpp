@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add(add_load_command);
   add(add_clock_command);
   add(add_settings_command);
+  add(add_demo_command);
   add(add_setup_command);
   tracermon::sim::register_sim_ports();
   try {

@@ -168,11 +168,8 @@ void say_what_was_looked_for(const SetupArgs& args, const std::vector<SerialAdap
     out << "Plug in the RS-485 adapter (the EPEVER USB cable, CH340, FTDI, CP210x) and run "
            "setup again; `dmesg` tells whether the kernel saw it.\n";
   }
-  out << "Without hardware, try the simulator: `tracermon scan -p 'sim:ids=1,2,3'`";
-  const char* demo = "/usr/share/tracermon/examples/demo.toml";
-  std::error_code ec;
-  if (fs::exists(demo, ec)) out << fmt::format(", `tracermon run --config {}`", demo);
-  out << ", or `make demo` in the source tree (a dashboard at http://127.0.0.1:8080/).\n";
+  out << "Without hardware, try the simulator: `tracermon demo` (three simulated controllers, "
+         "a dashboard at http://127.0.0.1:8080/) or `tracermon scan -p 'sim:ids=1,2,3'`.\n";
 }
 
 // The legacy plan's ids that no probe found go to the first bus, so the config reads what the

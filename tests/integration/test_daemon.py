@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import unittest
 import urllib.parse
+import urllib.request
 
 import journal
 from daemon import (Daemon, DaemonTestCase, assert_config_refused, config_text, faketime_env,
@@ -465,3 +466,44 @@ class DashboardFiles(DaemonTest):
         self.assertIn("style.css", json.loads(body)["error"])
         self.assertEqual(d.get("/secret.txt")[0], 404)
 
+
+
+class DemoCommand(unittest.TestCase):
+    """`tracermon demo` works from any folder with no source tree: three simulated controllers
+    online, simulated history filed, every file in the demo's folder."""
+
+    def test_demo_runs_from_its_own_folder(self):
+        with tempfile.TemporaryDirectory(prefix="tracermon-demo-") as d:
+            proc = subprocess.Popen([TRACERMON, "demo", "--dir", d, "--listen", "127.0.0.1:0",
+                                     "--history", "1"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True, cwd="/")
+            try:
+                def info():
+                    if proc.poll() is not None:
+                        raise AssertionError(f"demo exited with {proc.returncode}: "
+                                             + proc.stderr.read())
+                    try:
+                        with open(os.path.join(d, "run", "daemon.json")) as f:
+                            return json.load(f)
+                    except (OSError, ValueError):
+                        return None
+                url = wait_until(info, 120)["http"].rstrip("/")
+
+                def online():
+                    with urllib.request.urlopen(url + "/api/v1/status", timeout=10) as r:
+                        status = json.load(r)
+                    devices = [dev for bus in status["buses"] for dev in bus["devices"]]
+                    names = {dev["name"] for dev in devices if dev["health"] == "online"}
+                    return names if names == {"east", "west", "south"} else None
+                wait_until(online, 60)
+                with urllib.request.urlopen(
+                        url + "/api/v1/history?device=east&fields=pv_power&from=-24h&to=now"
+                        "&points=200", timeout=10) as r:
+                    history = json.load(r)
+                filled = [v for v in history["fields"]["pv_power"] if v is not None]
+                self.assertGreater(len(filled), 100, "a day of simulated history")
+                self.assertTrue(os.path.exists(os.path.join(d, "tracermon.db")))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=60), 0)
+                proc.stderr.close()

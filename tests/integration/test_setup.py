@@ -113,7 +113,7 @@ class FindAndWrite(SetupTest):
         self.assertIn(str(self.machine.dev / "serial" / "by-id"), result.stdout)
         self.assertIn(str(self.machine.dev / "ttyUSB*"), result.stdout)
         self.assertIn("simulator", result.stdout)
-        self.assertIn("make demo", result.stdout)
+        self.assertIn("tracermon demo", result.stdout)
         self.assertFalse(os.path.exists(self.config))
 
     def test_two_adapters_and_an_empty_port(self):
