@@ -44,8 +44,10 @@ deb=$("$root/scripts/build-deb.sh" "$build")
 ls -l "$deb"
 
 step "lintian"
-lintian --fail-on error --display-level ">=warning" "$deb" 2>&1 | grep -v "root privileges" || true
-lintian --fail-on error "$deb" >/dev/null 2>&1 || fail "lintian reports errors"
+lintian_rc=0
+report=$(lintian --fail-on error --display-level ">=warning" "$deb" 2>&1) || lintian_rc=$?
+grep -v "root privileges" <<<"$report" || true
+((lintian_rc == 0)) || fail "lintian reports errors"
 
 cleanup_pids=()
 cleanup() {
