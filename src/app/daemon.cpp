@@ -14,6 +14,7 @@
 
 #include "app/cli_common.hpp"
 #include "core/atomic_file.hpp"
+#include "core/build_info.hpp"
 #include "format/snapshot_json.hpp"
 #include "format/status_json.hpp"
 #include "poller/site_totals.hpp"
@@ -135,7 +136,7 @@ void Daemon::start() {
     m_http->start(m_config.http.host, m_config.http.port);
   }
   // Said before the sinks and workers run: they log from their own threads from then on.
-  spdlog::info("tracermon {} polling {} bus(es){}", TRACERMON_VERSION_STRING, m_workers.size(),
+  spdlog::info("tracermon {} polling {} bus(es){}", build_info::k_description, m_workers.size(),
                m_http ? fmt::format("; http://{}:{}/", m_config.http.host, m_http->port()) : "");
   m_sinks.start();
   for (auto& worker : m_workers)

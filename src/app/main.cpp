@@ -8,13 +8,15 @@
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "core/build_info.hpp"
 #include "sim/sim_stream.hpp"
 
 int main(int argc, char** argv) {
   using namespace tracermon::app;
   CLI::App app{"tracermon: monitor EPEVER Tracer solar charge controllers over Modbus"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("tracermon ") + TRACERMON_VERSION);
+  app.set_version_flag("--version",
+                       fmt::format("tracermon {}", tracermon::build_info::k_description));
   std::vector<std::pair<CLI::App*, Command>> commands;
   auto add = [&](Command (*adder)(CLI::App&)) {
     auto before = app.get_subcommands({}).size();
