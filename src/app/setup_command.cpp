@@ -89,7 +89,14 @@ std::string ids_text(const std::vector<std::uint8_t>& ids) {
 struct ProbeResult {
   int baud = 0;
   std::vector<ProbedController> found;
+  bool rs485 = false;  // answered with the adapter in RS-485 mode
 };
+
+// The vendor's cable (Exar XR21B1411) under the mainline xr_serial driver sends nothing on the
+// bus until it is switched to RS-485 mode; its old out-of-tree driver did that by itself.
+bool wants_rs485(const SerialAdapter& adapter) {
+  return adapter.usb && adapter.usb->driver == "xr_serial";
+}
 
 // Probes one adapter: each baud in turn until controllers answer. Nothing when the daemon
 // polls the port or it cannot be opened (said on `out`).
@@ -107,15 +114,26 @@ std::optional<ProbeResult> probe_adapter(const SerialAdapter& adapter,
     held_by_daemon = true;
     return std::nullopt;
   }
+  bool rs485 = wants_rs485(adapter);
   for (int baud : bauds) {
     transport::SerialSettings serial;
     serial.baud = baud;
+    serial.rs485 = rs485;
     transport::ClientOptions options;
     options.timeout = std::chrono::milliseconds(timeout_ms);
     options.retries = 0;
     auto client = transport::make_client(port, serial, options);
     client->options().sync_first = false;  // most ids are absent: no sync before each
-    if (auto opened = client->open(); !opened) {
+    auto opened = client->open();
+    if (!opened && rs485) {
+      // A kernel whose xr_serial predates RS-485 support: the cable may still work as it is.
+      out << fmt::format("  {}: {}; probing without it\n", adapter.path, opened.error().describe());
+      rs485 = serial.rs485 = false;
+      client = transport::make_client(port, serial, options);
+      client->options().sync_first = false;
+      opened = client->open();
+    }
+    if (!opened) {
       out << fmt::format("  {}: cannot open: {}\n", adapter.path, opened.error().describe());
       return std::nullopt;
     }
@@ -131,7 +149,7 @@ std::optional<ProbeResult> probe_adapter(const SerialAdapter& adapter,
       continue;
     }
     out << fmt::format("\n    {} controller(s)\n", found.size());
-    return ProbeResult{baud, std::move(found)};
+    return ProbeResult{baud, std::move(found), rs485};
   }
   return std::nullopt;
 }
@@ -358,6 +376,7 @@ int run_setup(const SetupArgs& args) {
     bus.name = fmt::format("bus{}", buses.size() + 1);
     bus.port = adapter.path;
     bus.baud = result->baud;
+    bus.rs485 = result->rs485;
     bus.comment = fmt::format("{}: {}", adapter.tty, describe_adapter(adapter, table));
     for (const auto& f : result->found)
       bus.devices.push_back(device_of(map, f));

@@ -90,6 +90,10 @@ std::string bus_section(const SetupBus& bus) {
   out += key_line("", "port", toml_string(bus.port));
   out += key_line("", "baud", std::to_string(bus.baud),
                   bus.answered ? "the rate the controllers answered at" : "the old tool's rate");
+  if (bus.rs485) {
+    out +=
+        key_line("", "rs485", "true", "the Exar cable under xr_serial sends only in RS-485 mode");
+  }
   out += key_line("# ", "site", toml_string(bus.name),
                   "its controllers share a battery (PAL-ADP); \"\" = they do not");
   out += "# timeout, gap, retries, max_registers, parity, rs485: see docs/configuration.md\n";

@@ -27,6 +27,7 @@ struct SetupBus {
   std::string comment;  // what the adapter is
   std::vector<SetupDevice> devices;
   bool answered = true;  // false: the old tool's port and rate, nobody answered during setup
+  bool rs485 = false;    // the adapter answered in RS-485 mode (the Exar cable, xr_serial)
 };
 
 // The old tool's InfluxDB point, moved over by `setup --from-legacy`.

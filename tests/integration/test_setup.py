@@ -145,6 +145,10 @@ class FindAndWrite(SetupTest):
         self.assertNotIn(empty, summary)
         text = Path(self.config).read_text()
         self.assertIn("# ttyXRUSB0: 04e2:1411 EPEVER", text)
+        # The Exar cable is probed in RS-485 mode first; a pty refuses it, so without.
+        self.assertIn("refused RS-485 mode", out)
+        self.assertIn("probing without it", out)
+        self.assertNotIn("rs485 = true", text)
         self.assertIn("[poll]", text)  # the example's defaults and comments come along
 
     def test_same_id_on_two_buses_gets_two_names(self):

@@ -243,6 +243,15 @@ TEST(SetupConfigText, LoadsWithTheExampleDefaults) {
   EXPECT_EQ(parsed.buses[1].devices[0].name, "bus2-tracer1");
   EXPECT_TRUE(parsed.files.filesnap.empty());
   EXPECT_FALSE(parsed.influxdb.enabled);
+  EXPECT_FALSE(parsed.buses[0].serial.rs485);
+}
+
+TEST(SetupConfigText, TheExarCableKeepsTheRs485ModeItAnsweredIn) {
+  auto config = two_buses();
+  config.buses[0].rs485 = true;
+  auto parsed = parse_config(setup_config_text(config), "/etc/tracermon/tracermon.toml");
+  EXPECT_TRUE(parsed.buses[0].serial.rs485);
+  EXPECT_FALSE(parsed.buses[1].serial.rs485);
 }
 
 TEST(SetupConfigText, LegacySettings) {
