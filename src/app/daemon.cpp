@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/cli_common.hpp"
+#include "app/logging.hpp"
 #include "core/atomic_file.hpp"
 #include "core/build_info.hpp"
 #include "format/snapshot_json.hpp"
@@ -325,9 +326,7 @@ void Daemon::tick() {
 namespace {
 
 void configure_logging(const DaemonConfig& config) {
-  // Under systemd stderr goes to the journal, which adds its own time stamps.
-  if (std::getenv("JOURNAL_STREAM") != nullptr) spdlog::set_pattern("<%l> %v");
-  spdlog::set_level(spdlog::level::from_str(config.log.level));
+  configure_daemon_logging(config.log.level);
 }
 
 }  // namespace
