@@ -96,7 +96,7 @@ void InfluxSink::on_cycle(const CycleEvent& event) {
     if (!snapshot) return;  // not polled yet: no point rather than a partial sum
     members.push_back(snapshot);
   }
-  if (m_next_legacy && cycle.steady < *m_next_legacy) return;
+  if (m_next_legacy && cycle.steady < *m_next_legacy - m_options.legacy_slack) return;
   if (write_legacy(members, cycle.steady, m_options.legacy_max_age)) book_next_legacy(cycle.steady);
 }
 
@@ -104,7 +104,7 @@ void InfluxSink::book_next_legacy(core::SteadyTime now) {
   // From the last due time, not from `now`: cycles that come a little late must not stretch
   // the interval, so the rate stays one point per interval on average. After a long gap
   // (outage, stale values) the schedule restarts from now instead of catching up.
-  auto next = m_next_legacy ? *m_next_legacy + m_options.legacy_interval : now;
+  auto next = (m_next_legacy ? *m_next_legacy : now) + m_options.legacy_interval;
   if (next <= now) next = now + m_options.legacy_interval;
   m_next_legacy = next;
 }

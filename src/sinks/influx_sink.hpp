@@ -37,6 +37,10 @@ struct InfluxSinkOptions {
   // The old tool ran from cron once a minute; its dashboards expect about that rate. Timed on
   // the cycles' monotonic clock, so a wall-clock jump neither bunches nor skips points.
   std::chrono::milliseconds legacy_interval{60000};
+  // A cycle this much before the due time still gets the point: half the fast interval, so the
+  // point goes to the cycle nearest its due time and the jitter of a read cannot push it a
+  // whole cycle late.
+  std::chrono::milliseconds legacy_slack{0};
   OutputRunnerOptions runner = influx_runner_defaults();  // name "influxdb", 500 items, 1 MiB
 };
 

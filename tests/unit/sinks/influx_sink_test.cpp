@@ -122,13 +122,15 @@ TEST(InfluxSink, LegacyIsOffUnlessAskedFor) {
 }
 
 // The old tool ran from cron once a minute: its point comes once per legacy_interval on the
-// cycles' monotonic time, late cycles do not stretch the interval and a gap does not burst.
+// cycles' monotonic time, at the cycle nearest the due time (a little early or late), and a
+// gap does not burst.
 TEST(InfluxSink, LegacyPointOncePerIntervalOnTheCyclesClock) {
   FakeInflux server;
   auto options = options_for(server.url());
   options.legacy = true;
   options.legacy_devices = {"east"};
   options.legacy_interval = 60s;
+  options.legacy_slack = 2500ms;  // half of poll.fast
   InfluxSink sink(map(), options, nullptr);
   model::LiveState live;
   std::vector<int> legacy_cycles;
@@ -144,10 +146,11 @@ TEST(InfluxSink, LegacyPointOncePerIntervalOnTheCyclesClock) {
     sink.on_cycle({cycle, live.merge(snapshot), std::nullopt, &live});
     ++offered;
   };
-  // Every 5 s for 5 minutes; the cycles due at 60 s, 180 s, ... come 200 ms late.
+  // Every 5 s for 5 minutes; the cycles due at 60 s, 180 s, 300 s come 200 ms late, those at
+  // 120 s and 240 s 200 ms early.
   for (int k = 0; k <= 60; ++k) {
-    auto late = k % 24 == 12 ? 200ms : 0ms;
-    feed(k, core::SteadyTime{k * 5s + late});
+    auto jitter = k % 24 == 12 ? 200ms : (k > 0 && k % 24 == 0 ? -200ms : 0ms);
+    feed(k, core::SteadyTime{k * 5s + jitter});
   }
   // 20 minutes without a cycle, then 70 s of cycles: one point at once, the next a minute
   // later, no catching up.
