@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   add(add_settings_command);
   add(add_demo_command);
   add(add_setup_command);
+  add(add_status_command);
   tracermon::sim::register_sim_ports();
   try {
     app.parse(argc, argv);
