@@ -8,8 +8,10 @@
 namespace tracermon::app::config_detail {
 namespace {
 
-// The old point is written after a cycle: shorter than a second would mean every cycle.
+// The old point is written after a cycle: shorter than a second would mean every cycle. The
+// longest is the longest regular cron schedule `setup --from-legacy` carries over (@weekly).
 constexpr std::chrono::milliseconds k_min_legacy_interval{1000};
+constexpr std::chrono::hours k_max_legacy_interval{7 * 24};
 
 struct HostPort {
   std::string host;
@@ -260,7 +262,8 @@ void read_influxdb(const Checker& check, const toml::table& t, InfluxConfig& inf
     }
     options.legacy_measurement = *v;
   }
-  if (auto v = check.duration(t, "influxdb", "legacy_interval", k_min_legacy_interval, 24h)) {
+  if (auto v = check.duration(t, "influxdb", "legacy_interval", k_min_legacy_interval,
+                              k_max_legacy_interval)) {
     options.legacy_interval = *v;
   }
   if (const auto* node = t.get("legacy_devices")) {
@@ -313,7 +316,8 @@ void read_influx_ini(const Checker& check, const toml::table& doc, InfluxConfig&
   // The old tool's users come for their dashboard: write its measurement too.
   influx.options.legacy = true;
   influx.options.legacy_measurement = ini.measurement;
-  if (auto v = check.duration(doc, "", "influx_legacy_interval", k_min_legacy_interval, 24h)) {
+  if (auto v = check.duration(doc, "", "influx_legacy_interval", k_min_legacy_interval,
+                              k_max_legacy_interval)) {
     influx.options.legacy_interval = *v;
   }
 }

@@ -194,8 +194,8 @@ TEST(ConfigOutputs, InfluxMistakes) {
                "no device is named 'north'");
   expect_error("[influxdb]\nlegacy_interval = \"500ms\"\n", 2, "influxdb.legacy_interval",
                "out of range");
-  expect_error("[influxdb]\nlegacy_interval = \"25h\"\n", 2, "influxdb.legacy_interval",
-               "out of range");
+  expect_error("[influxdb]\nlegacy_interval = \"169h\"\n", 2, "influxdb.legacy_interval",
+               "1s to 168h");
   expect_error("influx_legacy_interval = \"5m\"\n", 1, "influx_legacy_interval",
                "without influx_db");
 }
