@@ -23,5 +23,6 @@ Command add_clock_command(CLI::App& app);
 Command add_settings_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
 Command add_setup_command(CLI::App& app);
+Command add_status_command(CLI::App& app);
 
 }  // namespace tracermon::app

@@ -386,9 +386,10 @@ DaemonConfig parse_config(std::string_view text, const std::filesystem::path& fi
                                   line_of(e.source()), e.description()));
   }
 
-  static constexpr std::string_view k_keys[] = {"runtime_dir", "poll",    "store", "files",
-                                                "http",        "log",     "mqtt",  "influxdb",
-                                                "influx_db",   "control", "bus"};
+  static constexpr std::string_view k_keys[] = {
+      "runtime_dir", "poll", "store",    "files",     "http",
+      "log",         "mqtt", "influxdb", "influx_db", "influx_legacy_interval",
+      "control",     "bus"};
   check.allow_only(doc, "", k_keys);
   DaemonConfig config;
   config.file = file;

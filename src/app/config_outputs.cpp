@@ -8,6 +8,11 @@
 namespace tracermon::app::config_detail {
 namespace {
 
+// The old point is written after a cycle: shorter than a second would mean every cycle. The
+// longest is the longest regular cron schedule `setup --from-legacy` carries over (@weekly).
+constexpr std::chrono::milliseconds k_min_legacy_interval{1000};
+constexpr std::chrono::hours k_max_legacy_interval{7 * 24};
+
 struct HostPort {
   std::string host;
   std::uint16_t port = 0;
@@ -172,6 +177,7 @@ void read_influxdb(const Checker& check, const toml::table& t, InfluxConfig& inf
                                                 "legacy",
                                                 "legacy_measurement",
                                                 "legacy_devices",
+                                                "legacy_interval",
                                                 "data_dir",
                                                 "outbox_max_mb",
                                                 "outbox_max_age",
@@ -256,6 +262,10 @@ void read_influxdb(const Checker& check, const toml::table& t, InfluxConfig& inf
     }
     options.legacy_measurement = *v;
   }
+  if (auto v = check.duration(t, "influxdb", "legacy_interval", k_min_legacy_interval,
+                              k_max_legacy_interval)) {
+    options.legacy_interval = *v;
+  }
   if (const auto* node = t.get("legacy_devices")) {
     constexpr std::string_view allowed = "an array of device names, the first one's values first";
     const auto* array = node->as_array();
@@ -276,7 +286,14 @@ void read_influxdb(const Checker& check, const toml::table& t, InfluxConfig& inf
 
 void read_influx_ini(const Checker& check, const toml::table& doc, InfluxConfig& influx) {
   auto path = check.path(doc, "", "influx_db", false);
-  if (!path) return;
+  if (!path) {
+    if (doc.get("influx_legacy_interval") != nullptr) {
+      check.fail(line_or(doc, "influx_legacy_interval"), "influx_legacy_interval",
+                 "given without influx_db",
+                 "influx_db = \"FILE\" beside it, or legacy_interval in [influxdb]");
+    }
+    return;
+  }
   if (doc.get("influxdb") != nullptr) {
     check.fail(line_or(doc, "influx_db"), "influx_db", "given together with [influxdb]",
                "one of them: influx_db for the old tool's file, or an [influxdb] table");
@@ -299,6 +316,10 @@ void read_influx_ini(const Checker& check, const toml::table& doc, InfluxConfig&
   // The old tool's users come for their dashboard: write its measurement too.
   influx.options.legacy = true;
   influx.options.legacy_measurement = ini.measurement;
+  if (auto v = check.duration(doc, "", "influx_legacy_interval", k_min_legacy_interval,
+                              k_max_legacy_interval)) {
+    influx.options.legacy_interval = *v;
+  }
 }
 
 void finish_outputs(const Checker& check, const toml::table& doc, DaemonConfig& config) {

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/cli_common.hpp"
+#include "app/logging.hpp"
 #include "core/atomic_file.hpp"
 #include "core/build_info.hpp"
 #include "format/snapshot_json.hpp"
@@ -214,6 +215,12 @@ nlohmann::ordered_json Daemon::daemon_status() const {
   out["version"] = TRACERMON_VERSION_STRING;
   out["uptime_s"] = std::chrono::duration<double>(steady_clock::now() - m_started).count();
   out["clock_jumps"] = m_clock.jumps();
+  // Whether values are filed now (a wall clock before the release's year is not believed),
+  // whether the kernel says NTP keeps it right, and the controllers' drift limit.
+  out["clock"] = {
+      {"trusted", std::chrono::system_clock::now() >= poller::ClockWatch::trust_floor()},
+      {"synchronised", control::host_clock_synchronised()},
+      {"max_drift_s", m_config.control.clock_max_drift.count()}};
   auto outputs = nlohmann::ordered_json::array();
   for (const auto& output : output_statuses())
     outputs.push_back(format::output_status_json(output));
@@ -325,9 +332,7 @@ void Daemon::tick() {
 namespace {
 
 void configure_logging(const DaemonConfig& config) {
-  // Under systemd stderr goes to the journal, which adds its own time stamps.
-  if (std::getenv("JOURNAL_STREAM") != nullptr) spdlog::set_pattern("<%l> %v");
-  spdlog::set_level(spdlog::level::from_str(config.log.level));
+  configure_daemon_logging(config.log.level);
 }
 
 }  // namespace

@@ -37,21 +37,43 @@ std::filesystem::path default_runtime_dir() {
                                         : std::filesystem::path("/run/tracermon");
 }
 
-std::optional<RunningDaemon> daemon_holding(const std::filesystem::path& runtime_dir,
-                                            const transport::PortSpec& port) {
+namespace {
+
+// daemon.json of the daemon holding the runtime directory's lock; discarded when none does.
+nlohmann::json running_info(const std::filesystem::path& runtime_dir) {
+  auto none = nlohmann::json(nlohmann::json::value_t::discarded);
   core::UniqueFd lock(::open((runtime_dir / "daemon.lock").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!lock) return std::nullopt;
+  if (!lock) return none;
   // The daemon holds an exclusive lock for its whole life: a shared lock we can take means
   // nobody runs there.
-  if (::flock(lock.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt;
+  if (::flock(lock.get(), LOCK_SH | LOCK_NB) == 0) return none;
   std::ifstream in(runtime_dir / "daemon.json");
   auto info = nlohmann::json::parse(in, nullptr, false);
+  if (!info.is_discarded() && !info.is_object()) return none;
+  return info;
+}
+
+RunningDaemon daemon_of(const nlohmann::json& info) {
+  return RunningDaemon{info.value("pid", 0), info.value("config", std::string{}),
+                       info.value("http", std::string{})};
+}
+
+}  // namespace
+
+std::optional<RunningDaemon> running_daemon(const std::filesystem::path& runtime_dir) {
+  auto info = running_info(runtime_dir);
+  if (info.is_discarded()) return std::nullopt;
+  return daemon_of(info);
+}
+
+std::optional<RunningDaemon> daemon_holding(const std::filesystem::path& runtime_dir,
+                                            const transport::PortSpec& port) {
+  auto info = running_info(runtime_dir);
   if (info.is_discarded() || !info.contains("ports")) return std::nullopt;
   auto wanted = identity_of(port.to_string());
   for (const auto& held : info["ports"]) {
     if (!held.is_string() || identity_of(held.get<std::string>()) != wanted) continue;
-    return RunningDaemon{info.value("pid", 0), info.value("config", std::string{}),
-                         info.value("http", std::string{})};
+    return daemon_of(info);
   }
   return std::nullopt;
 }

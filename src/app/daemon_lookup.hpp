@@ -20,6 +20,9 @@ struct RunningDaemon {
 // The runtime directory: $TRACERMON_RUNTIME_DIR, else /run/tracermon.
 std::filesystem::path default_runtime_dir();
 
+// The daemon running with this runtime directory, if any (whatever it polls).
+std::optional<RunningDaemon> running_daemon(const std::filesystem::path& runtime_dir);
+
 // The daemon running with this runtime directory and polling `port`, if any.
 std::optional<RunningDaemon> daemon_holding(const std::filesystem::path& runtime_dir,
                                             const transport::PortSpec& port);

@@ -133,6 +133,7 @@ std::unique_ptr<sinks::Sink> Daemon::make_influx_sink() {
     options.legacy_devices = config.legacy_devices;
     if (options.legacy_devices.empty()) options.legacy_devices = device_names(m_config);
     options.legacy_max_age = site_max_age();
+    options.legacy_slack = m_config.poll.fast / 2;
   }
   return std::make_unique<sinks::InfluxSink>(m_map, std::move(options),
                                              open_outbox("influxdb", config.spool));

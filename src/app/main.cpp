@@ -8,11 +8,13 @@
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/logging.hpp"
 #include "core/build_info.hpp"
 #include "sim/sim_stream.hpp"
 
 int main(int argc, char** argv) {
   using namespace tracermon::app;
+  log_to_stderr();  // stdout is for the commands' output
   CLI::App app{"tracermon: monitor EPEVER Tracer solar charge controllers over Modbus"};
   app.require_subcommand(1);
   app.set_version_flag("--version",
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
   add(add_settings_command);
   add(add_demo_command);
   add(add_setup_command);
+  add(add_status_command);
   tracermon::sim::register_sim_ports();
   try {
     app.parse(argc, argv);

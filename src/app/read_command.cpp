@@ -28,8 +28,33 @@ struct ReadArgs {
   bool json = false;
 };
 
+// The old tool's `logtracer.py 1,2 filesnap` and `dbsnap` wrote files and InfluxDB points from
+// cron; the daemon does both now, so a cron script calling them gets the way there.
+constexpr std::string_view k_migrating_guide =
+    "See /usr/share/doc/tracermon/docs/migrating.md (docs/ in the source tree)";
+
+void refuse_old_snapshots(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    if (name == "filesnap") {
+      throw UsageError(
+          fmt::format("filesnap files are written by the daemon: set [files] filesnap = "
+                      "\"/tmp/ep_tracer_{{id}}.log\" and run it (`tracermon run` or the service); "
+                      "get_tracer.sh reads them as before. {}",
+                      k_migrating_guide));
+    }
+    if (name == "dbsnap") {
+      throw UsageError(fmt::format(
+          "the InfluxDB point is written by the daemon: set influx_db = "
+          "\"/etc/tracermon/influx.db\" (the old tool's file; its `solar` point every "
+          "influx_legacy_interval, default 1m) and run it (`tracermon run` or the service). {}",
+          k_migrating_guide));
+    }
+  }
+}
+
 std::vector<FieldId> resolve_fields(const RegisterMap& map, const std::vector<std::string>& names) {
   if (names.empty()) return protocol::all_readable_fields(map);
+  refuse_old_snapshots(names);
   std::vector<FieldId> ids;
   for (const auto& name : names) {
     const auto* field = map.find(protocol::resolve_legacy_name(name));

@@ -427,18 +427,33 @@ void BusWorker::account(Device& device, const Mark& before, const device::Readin
   }
 }
 
-void BusWorker::set_health(Device& device, model::Health health, const std::string& why) {
+void BusWorker::set_health(Device& device, model::Health health, const std::string& why,
+                           std::size_t fields) {
   auto index = static_cast<std::size_t>(&device - m_devices.data());
   model::Health previous;
+  std::string model_name;
+  std::string firmware;
   {
     std::lock_guard lock(m_mutex);
-    previous = m_status.devices[index].health;
-    m_status.devices[index].health = health;
+    auto& status = m_status.devices[index];
+    previous = status.health;
+    status.health = health;
+    model_name = status.model;
+    firmware = status.identity.revision;
   }
   if (previous == health) return;
   const auto& name = device.setup.name;
   auto key = "device:" + name;
-  if (health == model::Health::Offline) {
+  bool answers = health == model::Health::Online || health == model::Health::Degraded;
+  if (answers && !device.announced) {
+    // Once per controller and daemon: what answers on the bus, for the journal.
+    device.announced = true;
+    spdlog::info(
+        "{}: {} {} online, {} fields{}", name,
+        model_name.empty() ? "unidentified controller" : model_name,
+        firmware.empty() ? "(firmware unknown)" : firmware, fields,
+        device.silence > 0 ? fmt::format(" (after {} silent cycles)", device.silence) : "");
+  } else if (health == model::Health::Offline) {
     spdlog::warn("{} (id {}) stopped answering{}; retrying with backoff", name, device.setup.unit,
                  why.empty() ? "" : ": " + why);
   } else if (previous == model::Health::Offline) {
@@ -518,7 +533,7 @@ void BusWorker::publish(Device& device, const device::Reading& reading, model::H
                                    reading.failures.front().error.describe()));
   }
   std::string why = reading.failures.empty() ? "" : reading.failures.front().error.describe();
-  set_health(device, health, why);
+  set_health(device, health, why, snapshot->fields.size());
   snapshot->health = health;
   {
     std::lock_guard lock(m_mutex);

@@ -100,6 +100,7 @@ class BusWorker {
     std::uint64_t cycle = 0;
     int silence = 0;  // silent cycles before the last answer
     bool identified = false;
+    bool announced = false;          // its "online" line is logged
     std::uint64_t support_seen = 0;  // support.generation() last copied into the status
   };
 
@@ -136,7 +137,9 @@ class BusWorker {
   [[nodiscard]] Mark mark() const { return {m_client->counters(), m_command_traffic}; }
   void account(Device& device, const Mark& before, const device::Reading& reading);
   void note_error(Device& device, const std::string& error);
-  void set_health(Device& device, model::Health health, const std::string& why);
+  // Logs transitions only: first answer ("online"), silence, answers again, complete again.
+  // `fields`: the values of the cycle that set it.
+  void set_health(Device& device, model::Health health, const std::string& why, std::size_t fields);
   [[nodiscard]] std::vector<protocol::FieldId> wanted(
       const Device& device, const std::vector<protocol::PollClass>& classes) const;
   [[nodiscard]] bool link_down() const;

@@ -61,11 +61,14 @@ void InfluxSink::write_site(const model::SiteTotals& totals) {
   offer(site_lines(totals, m_options.measurement_prefix, m_options.writer.precision));
 }
 
-void InfluxSink::write_legacy(std::span<const model::SnapshotPtr> members, core::SteadyTime now,
+bool InfluxSink::write_legacy(std::span<const model::SnapshotPtr> members, core::SteadyTime now,
                               std::chrono::milliseconds max_age) {
-  if (!m_options.legacy) return;
-  offer(legacy_line(m_map, members, now, max_age, m_options.legacy_measurement,
-                    m_options.writer.precision));
+  if (!m_options.legacy) return false;
+  auto line = legacy_line(m_map, members, now, max_age, m_options.legacy_measurement,
+                          m_options.writer.precision);
+  if (line.empty()) return false;
+  offer(std::move(line));
+  return true;
 }
 
 OutputCounters InfluxSink::counters() const {
@@ -93,7 +96,17 @@ void InfluxSink::on_cycle(const CycleEvent& event) {
     if (!snapshot) return;  // not polled yet: no point rather than a partial sum
     members.push_back(snapshot);
   }
-  write_legacy(members, cycle.steady, m_options.legacy_max_age);
+  if (m_next_legacy && cycle.steady < *m_next_legacy - m_options.legacy_slack) return;
+  if (write_legacy(members, cycle.steady, m_options.legacy_max_age)) book_next_legacy(cycle.steady);
+}
+
+void InfluxSink::book_next_legacy(core::SteadyTime now) {
+  // From the last due time, not from `now`: cycles that come a little late must not stretch
+  // the interval, so the rate stays one point per interval on average. After a long gap
+  // (outage, stale values) the schedule restarts from now instead of catching up.
+  auto next = (m_next_legacy ? *m_next_legacy : now) + m_options.legacy_interval;
+  if (next <= now) next = now + m_options.legacy_interval;
+  m_next_legacy = next;
 }
 
 void InfluxSink::on_site(const model::SiteTotals& totals) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -33,6 +34,13 @@ struct InfluxSinkOptions {
   // values at most `legacy_max_age` old.
   std::vector<std::string> legacy_devices;
   std::chrono::milliseconds legacy_max_age{30000};
+  // The old tool ran from cron once a minute; its dashboards expect about that rate. Timed on
+  // the cycles' monotonic clock, so a wall-clock jump neither bunches nor skips points.
+  std::chrono::milliseconds legacy_interval{60000};
+  // A cycle this much before the due time still gets the point: half the fast interval, so the
+  // point goes to the cycle nearest its due time and the jitter of a read cannot push it a
+  // whole cycle late.
+  std::chrono::milliseconds legacy_slack{0};
   OutputRunnerOptions runner = influx_runner_defaults();  // name "influxdb", 500 items, 1 MiB
 };
 
@@ -47,7 +55,7 @@ class InfluxSink final : public Sink {
 
   [[nodiscard]] std::string_view name() const override { return "influxdb"; }
   // Once the host clock is known good: the cycle's lines, its counters and, after the last
-  // legacy device, the old point.
+  // legacy device's cycle and at most once per legacy_interval, the old point.
   void on_cycle(const CycleEvent& event) override;
   void on_site(const model::SiteTotals& totals) override;
   [[nodiscard]] std::optional<OutputStatus> status() const override;
@@ -58,7 +66,8 @@ class InfluxSink final : public Sink {
   void write_comm(const model::DeviceStatus& status, const model::DeviceSnapshot& cycle);
   void write_site(const model::SiteTotals& totals);
   // The legacy point of `members` (the legacy list, in order); a no-op unless options.legacy.
-  void write_legacy(std::span<const model::SnapshotPtr> members, core::SteadyTime now,
+  // False when nothing was written (off, or no fresh value).
+  bool write_legacy(std::span<const model::SnapshotPtr> members, core::SteadyTime now,
                     std::chrono::milliseconds max_age);
 
   [[nodiscard]] OutputCounters counters() const;
@@ -68,11 +77,14 @@ class InfluxSink final : public Sink {
 
  private:
   void offer(std::string lines);
+  // After a legacy point written at `now`: when the next is due (on_cycle's thread only).
+  void book_next_legacy(core::SteadyTime now);
 
   const protocol::RegisterMap& m_map;
   InfluxSinkOptions m_options;
   std::shared_ptr<InfluxWriter> m_writer;  // used by the runner's thread only
   OutputRunner m_runner;
+  std::optional<core::SteadyTime> m_next_legacy;  // unset until the first point
 };
 
 }  // namespace tracermon::sinks

@@ -82,7 +82,7 @@ std::string error_body(std::string_view message) {
          "\n";
 }
 
-ApiResponse api_status(const DaemonView& view) {
+ApiResponse api_status(const DaemonView& view, std::int64_t now_ms) {
   ordered_json out = view.daemon_status ? view.daemon_status() : ordered_json::object();
   // Whether /api/v1/control/ answers (the dashboard's control tab; it still needs the token).
   out["control"] = view.control != nullptr;
@@ -95,10 +95,18 @@ ApiResponse api_status(const DaemonView& view) {
   auto buses = ordered_json::array();
   for (const auto& bus : view.buses()) {
     auto json = format::bus_status_json(bus);
-    for (auto& device : json["devices"]) {
-      auto it = drift.find(device["name"].get<std::string>());
+    for (std::size_t i = 0; i < bus.devices.size(); ++i) {
+      auto& device = json["devices"][i];
+      auto it = drift.find(bus.devices[i].name);
       device["clock_drift_s"] =
           it != drift.end() && it->second ? ordered_json(*it->second) : ordered_json(nullptr);
+      // How old its last answer is, by the daemon's clock (null: never answered), so a
+      // client needs neither a date parser nor the same clock.
+      auto seen = bus.devices[i].last_seen;
+      device["last_seen_age_s"] =
+          seen.time_since_epoch().count() == 0
+              ? ordered_json(nullptr)
+              : ordered_json(static_cast<double>(now_ms - core::epoch_ms(seen)) / 1000.0);
     }
     buses.push_back(std::move(json));
   }

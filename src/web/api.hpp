@@ -30,7 +30,7 @@ using Params = std::multimap<std::string, std::string>;
 // with quotes, invalid UTF-8).
 std::string error_body(std::string_view message);
 
-ApiResponse api_status(const DaemonView& view);
+ApiResponse api_status(const DaemonView& view, std::int64_t now_ms);
 ApiResponse api_latest(const DaemonView& view);
 // device=NAME&fields=a,b&from=T&to=T&points=N&agg=mean|min|max|last
 ApiResponse api_history(const DaemonView& view, const Params& params, std::int64_t now_ms);

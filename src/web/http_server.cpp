@@ -89,7 +89,9 @@ HttpServer::~HttpServer() {
 
 void HttpServer::add_routes() {
   auto& s = *m_router;
-  s.Get("/api/v1/status", [this](const auto&, auto& res) { send(res, api_status(m_view)); });
+  s.Get("/api/v1/status", [this](const auto&, auto& res) {
+    send(res, api_status(m_view, core::epoch_ms(std::chrono::system_clock::now())));
+  });
   s.Get("/api/v1/latest", [this](const auto&, auto& res) { send(res, api_latest(m_view)); });
   s.Get("/api/v1/history", [this](const auto& req, auto& res) {
     send(res,

@@ -60,9 +60,10 @@ site = "home"
 class Daemon:
     """A `tracermon run` process; its URL comes from <runtime_dir>/daemon.json."""
 
-    def __init__(self, directory, text, env=None, preexec_fn=None):
+    def __init__(self, directory, text, env=None, preexec_fn=None, stdout_path=None):
         """`preexec_fn` runs in the child before exec (e.g. to set a resource limit); the log
-        then reaches its file through a pipe, so that a limit on file writes spares it."""
+        then reaches its file through a pipe, so that a limit on file writes spares it.
+        `stdout_path`: stdout goes there and only stderr to the log."""
         self.dir = directory
         self.config = os.path.join(directory, "tracermon.toml")
         with open(self.config, "w") as f:
@@ -73,8 +74,12 @@ class Daemon:
         full_env.update(env or {})
         self.copier = None
         if preexec_fn is None:
+            out = open(stdout_path, "w") if stdout_path else None
             self.proc = subprocess.Popen([TRACERMON, "run", "--config", self.config],
-                                         stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
+                                         stdout=out or self.log, stderr=self.log if out else
+                                         subprocess.STDOUT, env=full_env)
+            if out:
+                out.close()
         else:
             self.proc = subprocess.Popen([TRACERMON, "run", "--config", self.config],
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

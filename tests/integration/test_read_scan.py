@@ -147,6 +147,11 @@ class BadInput(LinkTest):
         self.assert_usage_error(["read", "-p", port, "248"], r"248")
         self.assert_usage_error(["read", "-p", port, "abc"], r"abc")
         self.assert_usage_error(["read", "-p", port, "1", "restore_system_defaults"], r"write-only")
+        # The old tool's snapshot commands, as its cron lines call them (no port): the way to
+        # the daemon's setting, before any port is looked for.
+        self.assert_usage_error(["read", "1,2", "filesnap"],
+                                r'filesnap = "/tmp/ep_tracer_\{id\}\.log".*docs/migrating\.md')
+        self.assert_usage_error(["read", "1", "dbsnap"], r"influx_db = .*docs/migrating\.md")
         self.assert_usage_error(["scan", "-p", port, "--ids", "1-300"], r"300")
         for bad in ("tcp://", "rtu+tcp://127.0.0.1", "udp://host:1", "tcp://host:99999", "tcp://host:x"):
             self.assert_usage_error(["read", "-p", bad, "1"], re.escape(bad))

@@ -328,8 +328,9 @@ TEST_F(Api, StatusShowsBusesDevicesAndCounters) {
   buses[0].devices[0].counters.timeouts = 7;
   buses[0].devices[0].counters.exceptions = {{2, 5}};
   buses[0].devices[1].last_error = "no reply";
+  buses[0].devices[1].last_seen = core::from_epoch_ms(k_now - 42 * k_second);
   view.daemon_status = [] { return nlohmann::ordered_json{{"version", "1.2.3"}}; };
-  auto response = api_status(view);
+  auto response = api_status(view, k_now);
   ASSERT_EQ(response.status, 200);
   auto body = body_of(response);
   EXPECT_EQ(body["version"], "1.2.3");
@@ -346,7 +347,9 @@ TEST_F(Api, StatusShowsBusesDevicesAndCounters) {
   EXPECT_EQ(bus["devices"][0]["last_seen"], nullptr);  // never answered
   EXPECT_EQ(bus["devices"][0]["counters"]["timeouts"], 7);
   EXPECT_EQ(bus["devices"][0]["counters"]["exceptions"]["2"], 5);
+  EXPECT_EQ(bus["devices"][0]["last_seen_age_s"], nullptr);
   EXPECT_EQ(bus["devices"][1]["last_error"], "no reply");
+  EXPECT_EQ(bus["devices"][1]["last_seen_age_s"], 42.0);  // by the daemon's clock
 }
 
 TEST_F(Api, StatusShowsEachDevicesClockDrift) {
@@ -361,7 +364,7 @@ TEST_F(Api, StatusShowsEachDevicesClockDrift) {
                        sample("rtc_day_hour", pack(tm.tm_mday, tm.tm_hour), at),
                        sample("rtc_year_month", pack(tm.tm_year - 100, tm.tm_mon + 1), at)}));
   live.merge(snapshot("garage", 2, {sample("pv_voltage", 1852, at)}));
-  auto body = body_of(api_status(view));
+  auto body = body_of(api_status(view, k_now));
   const auto& devices = body["buses"][0]["devices"];
   EXPECT_EQ(devices[0]["name"], "roof");
   EXPECT_EQ(devices[0]["clock_drift_s"], 90.0);
@@ -372,7 +375,7 @@ TEST_F(Api, StatusSurvivesIdentityBytesThatAreNotUtf8) {
   // Read Device Identification strings come from the device as raw bytes.
   buses[0].devices[0].identity.vendor = "EPsolar\xff\xfe";
   buses[0].devices[0].identity.product_code = "Tracer\xc3";
-  auto response = api_status(view);
+  auto response = api_status(view, k_now);
   ASSERT_EQ(response.status, 200);
   auto body = body_of(response);
   EXPECT_THAT(body["buses"][0]["devices"][0]["identity"]["vendor"].get<std::string>(),

@@ -158,6 +158,7 @@ measurement_prefix = "epever"
 legacy = true
 legacy_measurement = "solar_old"
 legacy_devices = ["west", "east"]
+legacy_interval = "5m"
 )")
                     .influxdb;
   const auto& w = influx.options.writer;
@@ -174,6 +175,7 @@ legacy_devices = ["west", "east"]
   EXPECT_TRUE(influx.options.legacy);
   EXPECT_EQ(influx.options.legacy_measurement, "solar_old");
   EXPECT_EQ(influx.legacy_devices, (std::vector<std::string>{"west", "east"}));
+  EXPECT_EQ(influx.options.legacy_interval, 5min);
 }
 
 TEST(ConfigOutputs, InfluxMistakes) {
@@ -190,6 +192,12 @@ TEST(ConfigOutputs, InfluxMistakes) {
                "expected a device name");
   expect_error("[influxdb]\nlegacy_devices = [\"north\"]\n", 2, "influxdb.legacy_devices",
                "no device is named 'north'");
+  expect_error("[influxdb]\nlegacy_interval = \"500ms\"\n", 2, "influxdb.legacy_interval",
+               "out of range");
+  expect_error("[influxdb]\nlegacy_interval = \"169h\"\n", 2, "influxdb.legacy_interval",
+               "1s to 168h");
+  expect_error("influx_legacy_interval = \"5m\"\n", 1, "influx_legacy_interval",
+               "without influx_db");
 }
 
 TEST(ConfigOutputs, TheOldToolsInfluxDbFileStandsInForTheTable) {
@@ -207,6 +215,12 @@ TEST(ConfigOutputs, TheOldToolsInfluxDbFileStandsInForTheTable) {
   EXPECT_EQ(influx.options.writer.password, "solar");
   EXPECT_TRUE(influx.options.legacy);
   EXPECT_EQ(influx.options.legacy_measurement, "sun");
+  EXPECT_EQ(influx.options.legacy_interval, 1min);  // the old tool's cron rate
+  auto slower =
+      parse(fmt::format("influx_db = \"{}\"\ninflux_legacy_interval = \"5m\"\n", ini.string()));
+  EXPECT_EQ(slower.influxdb.options.legacy_interval, 5min);
+  expect_error(fmt::format("influx_db = \"{}\"\ninflux_legacy_interval = \"0s\"\n", ini.string()),
+               2, "influx_legacy_interval", "out of range");
 
   expect_error(fmt::format("influx_db = \"{}\"\n[influxdb]\n", ini.string()), 1, "influx_db",
                "together with [influxdb]");

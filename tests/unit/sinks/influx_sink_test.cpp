@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "model/live_state.hpp"
 #include "sinks/fake_influx.hpp"
 #include "snapshot_builder.hpp"
 #include "temp_dir.hpp"
@@ -118,6 +119,51 @@ TEST(InfluxSink, LegacyIsOffUnlessAskedFor) {
   auto lines = server.accepted_lines();
   ASSERT_EQ(lines.size(), 1U);
   EXPECT_THAT(lines[0], HasSubstr("tracer_realtime,"));
+}
+
+// The old tool ran from cron once a minute: its point comes once per legacy_interval on the
+// cycles' monotonic time, at the cycle nearest the due time (a little early or late), and a
+// gap does not burst.
+TEST(InfluxSink, LegacyPointOncePerIntervalOnTheCyclesClock) {
+  FakeInflux server;
+  auto options = options_for(server.url());
+  options.legacy = true;
+  options.legacy_devices = {"east"};
+  options.legacy_interval = 60s;
+  options.legacy_slack = 2500ms;  // half of poll.fast
+  InfluxSink sink(map(), options, nullptr);
+  model::LiveState live;
+  std::vector<int> legacy_cycles;
+  int offered = 0;
+  auto feed = [&](int index, core::SteadyTime steady) {
+    auto value = sample("pv_voltage", 1380, steady);
+    value.wall_time = k_base + std::chrono::seconds(index);
+    auto snapshot = tracermon::test::snapshot("east", 1, {value});
+    snapshot.time = value.wall_time;
+    snapshot.steady = steady;
+    snapshot.clock_trusted = true;
+    auto cycle = std::make_shared<model::DeviceSnapshot>(snapshot);
+    sink.on_cycle({cycle, live.merge(snapshot), std::nullopt, &live});
+    ++offered;
+  };
+  // Every 5 s for 5 minutes; the cycles due at 60 s, 180 s, 300 s come 200 ms late, those at
+  // 120 s and 240 s 200 ms early.
+  for (int k = 0; k <= 60; ++k) {
+    auto jitter = k % 24 == 12 ? 200ms : (k > 0 && k % 24 == 0 ? -200ms : 0ms);
+    feed(k, core::SteadyTime{k * 5s + jitter});
+  }
+  // 20 minutes without a cycle, then 70 s of cycles: one point at once, the next a minute
+  // later, no catching up.
+  for (int k = 0; k <= 14; ++k)
+    feed(1000 + k, core::SteadyTime{1500s + k * 5s});
+  sink.stop();
+  std::vector<std::string> legacy;
+  for (const auto& line : server.accepted_lines()) {
+    if (line.starts_with("solar ")) legacy.push_back(time_of(line));
+  }
+  EXPECT_THAT(legacy, ElementsAre(seconds(0), seconds(12), seconds(24), seconds(36), seconds(48),
+                                  seconds(60), seconds(1000), seconds(1012)));
+  EXPECT_EQ(sink.counters().sent, static_cast<std::uint64_t>(offered) + legacy.size());
 }
 
 TEST(InfluxSink, RefusedDataIsDroppedAndCounted) {
