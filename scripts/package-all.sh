@@ -22,9 +22,7 @@ for arch in "${arches[@]}"; do
   werror=ON
   case "$arch" in
     arm64) triplet=aarch64-linux-gnu qemu=qemu-aarch64-static ;;
-    # 32-bit: src/sinks/outbox.cpp narrows uint64_t to size_t (-Wconversion); warnings stay
-    # visible but do not stop the package until that is fixed.
-    armhf) triplet=arm-linux-gnueabihf qemu=qemu-arm-static werror=OFF ;;
+    armhf) triplet=arm-linux-gnueabihf qemu=qemu-arm-static ;;
     *) echo "package-all: unknown architecture $arch" >&2; exit 2 ;;
   esac
   build="$root/build-$arch"

@@ -15,10 +15,6 @@ extern const std::string_view k_example_config_toml;  // examples/tracermon.toml
 
 namespace {
 
-// [influxdb] legacy_interval came with the "status" part of issue 15; while the config parser
-// did not know it, the key was written commented out so that `config check` passed.
-constexpr bool k_config_has_legacy_interval = true;
-
 std::vector<std::string> lines_of(std::string_view text) {
   std::vector<std::string> lines;
   std::istringstream in{std::string(text)};
@@ -72,12 +68,7 @@ std::string influx_section(const LegacyInflux& influx) {
   out += key_line("", "legacy_devices", fmt::format("[{}]", fmt::join(names, ", ")),
                   "the first one's values first");
   auto interval = toml_string(format_duration(influx.interval));
-  if (k_config_has_legacy_interval) {
-    out += key_line("", "legacy_interval", interval, "the old cron job's interval");
-  } else {
-    out += "# TODO: legacy_interval is not known to this tracermon yet; remove the # once it is.\n";
-    out += key_line("# ", "legacy_interval", interval, "the old cron job's interval");
-  }
+  out += key_line("", "legacy_interval", interval, "the old cron job's interval");
   return out;
 }
 

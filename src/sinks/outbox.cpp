@@ -195,7 +195,7 @@ Status Outbox::load() {
       ::unlink(segment_path(seq).c_str());
       continue;
     }
-    m_count += segment.records;
+    m_count += static_cast<std::size_t>(segment.records);  // a record is at least its header
     m_bytes += segment.record_bytes;
     m_segments.push_back(segment);
   }
@@ -227,7 +227,7 @@ Status Outbox::scan_segment(Segment& segment, std::uint64_t skip_to) {
     const char* header = content.data() + offset;
     auto length = get_le(header, 4);
     if (length > content.size() - offset - k_header_bytes) break;
-    std::string_view payload(header + k_header_bytes, length);
+    std::string_view payload(header + k_header_bytes, static_cast<std::size_t>(length));
     if (record_crc(header, payload) != static_cast<std::uint32_t>(get_le(header + 4, 4))) break;
     auto record_end = offset + k_header_bytes + length;
     if (record_end <= skip_to) {
@@ -450,7 +450,7 @@ void Outbox::remove_head_segment() {
 
 void Outbox::drop_head_segment_rest() {
   const auto& segment = m_segments.front();
-  m_count -= segment.records;
+  m_count -= static_cast<std::size_t>(segment.records);
   m_bytes -= segment.record_bytes;
   m_dropped += segment.records;
   m_head_position += segment.records;

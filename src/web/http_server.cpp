@@ -77,8 +77,8 @@ HttpServer::HttpServer(DaemonView view, const HttpLimits& limits)
     spdlog::warn("http: serving the dashboard from {} (TRACERMON_WEB_DIR)", m_web_dir);
   }
   // What the Keep-Alive header announces; the loop enforces it.
-  m_router->set_keep_alive_timeout(
-      std::chrono::duration_cast<std::chrono::seconds>(m_limits.idle_timeout).count());
+  m_router->set_keep_alive_timeout(static_cast<time_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(m_limits.idle_timeout).count()));
   m_router->set_keep_alive_max_count(m_limits.max_requests_per_connection);
   add_routes();
 }

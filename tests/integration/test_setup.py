@@ -345,7 +345,7 @@ class FromLegacy(SetupTest):
         self.assertIn('legacy_measurement = "panels"', text)
         self.assertIn("legacy = true", text)
         self.assertIn('legacy_devices = ["tracer1", "tracer2"]', text)
-        self.assertRegex(text, r'(?m)^#? ?legacy_interval = "5m"')
+        self.assertRegex(text, r'(?m)^legacy_interval = "5m"')
         self.assertEqual(stat.S_IMODE(os.stat(self.config).st_mode), 0o640)  # a password
 
     def test_no_controller_answers_uses_the_old_port(self):
