@@ -215,9 +215,11 @@ void add_missing_legacy_ids(const LegacyPlan& plan, const std::vector<SerialAdap
 }
 
 std::string device_name_of(const std::vector<SetupBus>& buses, std::uint8_t id) {
-  for (const auto& bus : buses)
-    for (const auto& device : bus.devices)
+  for (const auto& bus : buses) {
+    for (const auto& device : bus.devices) {
       if (device.id == id) return device.name;
+    }
+  }
   return {};
 }
 
@@ -389,8 +391,12 @@ int run_setup(const SetupArgs& args) {
     return k_exit_comm;
   }
   name_devices(buses);
-  SetupConfig config = legacy ? legacy_settings(*legacy, std::move(buses)) : SetupConfig{};
-  if (!legacy) config.buses = std::move(buses);
+  SetupConfig config;
+  if (legacy) {
+    config = legacy_settings(*legacy, std::move(buses));
+  } else {
+    config.buses = std::move(buses);
+  }
   config.written_on = now_text();
   auto text = setup_config_text(config);
   // What is written must load; a failure here is a bug of setup, not of the user's input.

@@ -104,9 +104,10 @@ std::string bus_section(const SetupBus& bus) {
 
 void name_devices(std::vector<SetupBus>& buses) {
   std::map<int, int> buses_with_id;
-  for (const auto& bus : buses)
+  for (const auto& bus : buses) {
     for (const auto& device : bus.devices)
       ++buses_with_id[device.id];
+  }
   for (auto& bus : buses) {
     for (auto& device : bus.devices) {
       if (!device.name.empty()) continue;

@@ -100,6 +100,7 @@ void write_config_file(const fs::path& file, std::string_view text, bool secret)
 
 int run_program(const std::vector<std::string>& argv) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

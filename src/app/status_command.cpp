@@ -52,7 +52,7 @@ nlohmann::json status_from_state_files(const DaemonConfig& config) {
   auto now_ms = core::wall_now_ms();
   // A silent device is still tried every (max_skip_cycles + 1) fast cycles: then its file changes.
   auto stale_ms = std::max<std::int64_t>(
-      30'000, 2 * (config.poll.max_skip_cycles + 1) * config.poll.fast.count());
+      30'000, std::int64_t{2} * (config.poll.max_skip_cycles + 1) * config.poll.fast.count());
   nlohmann::json buses = nlohmann::json::array();
   for (const auto& bus : config.buses) {
     nlohmann::json devices = nlohmann::json::array();
