@@ -21,6 +21,7 @@
 #include "app/setup_config.hpp"
 #include "app/setup_install.hpp"
 #include "app/setup_legacy.hpp"
+#include "core/wall_time.hpp"
 
 namespace tracermon::app {
 
@@ -69,12 +70,7 @@ std::vector<int> parse_bauds(const std::string& text) {
 }
 
 std::string now_text() {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  ::localtime_r(&now, &local);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M %Z", &local);
-  return text;
+  return core::local_text(std::chrono::system_clock::now(), "%Y-%m-%d %H:%M %Z");
 }
 
 // "1-16" for a run of ids, else "1,2,5".

@@ -15,6 +15,7 @@
 
 #include "core/fd_write.hpp"
 #include "core/unique_fd.hpp"
+#include "core/wall_time.hpp"
 
 extern char** environ;
 
@@ -29,12 +30,7 @@ std::runtime_error os_failure(const std::string& what) {
 }
 
 std::string timestamp() {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  ::localtime_r(&now, &local);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", &local);
-  return text;
+  return core::local_text(std::chrono::system_clock::now(), "%Y%m%d-%H%M%S");
 }
 
 }  // namespace

@@ -6,6 +6,15 @@
 
 namespace tracermon::core {
 
+std::string local_text(WallTime time, const char* strftime_format) {
+  auto seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  char text[64];
+  auto size = std::strftime(text, sizeof text, strftime_format, &local);
+  return {text, size};
+}
+
 std::string rfc3339(WallTime time) {
   auto seconds = std::chrono::system_clock::to_time_t(time);
   auto millis = epoch_ms(time) % 1000;

@@ -26,5 +26,7 @@ inline std::int64_t wall_now_ms() {
 
 // RFC 3339 in local time with offset and milliseconds: 2026-11-24T10:00:00.123+01:00.
 std::string rfc3339(WallTime time);
+// `time` in local time by a strftime format ("%Y%m%d-%H%M%S"), for names and notes people read.
+std::string local_text(WallTime time, const char* strftime_format);
 
 }  // namespace tracermon::core
