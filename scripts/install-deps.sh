@@ -16,6 +16,8 @@ packages=(
   faketime mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics
   # the dashboard's end-to-end tests (playwright-core drives it; never a downloaded browser)
   chromium
+  # the packaging tests (systemd-analyze verify of the unit) and `make package` (dpkg-shlibdeps)
+  systemd dpkg-dev
 )
 
 missing=()

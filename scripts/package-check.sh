@@ -28,7 +28,7 @@ fail() { echo "package-check: FAILED: $*" >&2; exit 1; }
 
 # What the checks use, installed when missing (idempotent).
 missing=()
-for p in lintian socat systemd; do
+for p in lintian socat systemd dpkg-dev; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
 done
 if ((${#missing[@]} > 0)); then
