@@ -20,10 +20,13 @@ packages=(
   systemd dpkg-dev
 )
 
+native=$(dpkg --print-architecture)
 missing=()
 for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+  # One line per installed architecture (a cross build adds libmodbus-dev:arm64 ...): the
+  # machine's own or an architecture-independent one counts.
+  dpkg-query -W -f='${Status} ${Architecture}\n' "$p" 2>/dev/null |
+    grep -qxE "install ok installed ($native|all)" || missing+=("$p")
 done
 
 # The dashboard's front-end libraries come from npm, pinned by web/ui/package-lock.json.
