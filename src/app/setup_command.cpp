@@ -110,23 +110,26 @@ std::optional<ProbeResult> probe_adapter(const SerialAdapter& adapter,
     held_by_daemon = true;
     return std::nullopt;
   }
+  transport::ClientOptions options;
+  options.timeout = std::chrono::milliseconds(timeout_ms);
+  options.retries = 0;
   bool rs485 = wants_rs485(adapter);
   for (int baud : bauds) {
-    transport::SerialSettings serial;
-    serial.baud = baud;
-    serial.rs485 = rs485;
-    transport::ClientOptions options;
-    options.timeout = std::chrono::milliseconds(timeout_ms);
-    options.retries = 0;
-    auto client = transport::make_client(port, serial, options);
-    client->options().sync_first = false;  // most ids are absent: no sync before each
+    auto connect = [&] {
+      transport::SerialSettings serial;
+      serial.baud = baud;
+      serial.rs485 = rs485;
+      auto client = transport::make_client(port, serial, options);
+      client->options().sync_first = false;  // most ids are absent: no sync before each
+      return client;
+    };
+    auto client = connect();
     auto opened = client->open();
     if (!opened && rs485) {
       // A kernel whose xr_serial predates RS-485 support: the cable may still work as it is.
       out << fmt::format("  {}: {}; probing without it\n", adapter.path, opened.error().describe());
-      rs485 = serial.rs485 = false;
-      client = transport::make_client(port, serial, options);
-      client->options().sync_first = false;
+      rs485 = false;
+      client = connect();
       opened = client->open();
     }
     if (!opened) {

@@ -297,8 +297,7 @@ Result ControlService::write(const Request& request, Source source, const Device
     return refuse(request, 409, *why, source);
   }
   device::WriteReport report;
-  auto ran = m_access.run(device, [&](transport::ModbusClient& client) {
-    device::SettingsWriter writer(m_catalog, client, device.max_registers);
+  auto ran = run_writer(device, [&](device::SettingsWriter& writer) {
     report = writer.apply(device.unit, changes, request.dry_run);
   });
   if (!ran) {
@@ -334,6 +333,14 @@ Result ControlService::write(const Request& request, Source source, const Device
   return result;
 }
 
+core::Status ControlService::run_writer(const DeviceRef& device,
+                                        const std::function<void(device::SettingsWriter&)>& job) {
+  return m_access.run(device, [&](transport::ModbusClient& client) {
+    device::SettingsWriter writer(m_catalog, client, device.max_registers);
+    job(writer);
+  });
+}
+
 Result ControlService::clock(const Request& request, Source source, const DeviceRef& device) {
   bool write = request.sync && !request.dry_run;
   if (write) {
@@ -347,8 +354,7 @@ Result ControlService::clock(const Request& request, Source source, const Device
     }
   }
   device::ClockReport report;
-  auto ran = m_access.run(device, [&](transport::ModbusClient& client) {
-    device::SettingsWriter writer(m_catalog, client, device.max_registers);
+  auto ran = run_writer(device, [&](device::SettingsWriter& writer) {
     report = writer.clock(device.unit, write, m_wall_clock, m_options.clock_tolerance_s);
   });
   if (!ran) {
@@ -389,8 +395,7 @@ Result ControlService::export_settings(const DeviceRef& device) {
     (m_catalog.map().field(id).optional ? optional : common).push_back(id);
   protocol::RegisterImage values;
   std::string failure;
-  auto ran = m_access.run(device, [&](transport::ModbusClient& client) {
-    device::SettingsWriter writer(m_catalog, client, device.max_registers);
+  auto ran = run_writer(device, [&](device::SettingsWriter& writer) {
     auto read = writer.read(device.unit, common);
     if (!read) {
       failure = read.error().describe();

@@ -101,6 +101,9 @@ class ControlService {
                                                      const std::string& name);
   // The refusal when the device should not be written now, unless forced.
   [[nodiscard]] std::optional<std::string> unsafe(const DeviceRef& device) const;
+  // `job` on the device's bus worker with a settings writer for that device.
+  core::Status run_writer(const DeviceRef& device,
+                          const std::function<void(device::SettingsWriter&)>& job);
   void record(model::AuditRecord record);
   // The answer to `request` refused with `status` and `error`, audited (a write's refusal).
   Result refuse(const Request& request, int status, std::string error, Source source);

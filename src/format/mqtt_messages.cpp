@@ -67,7 +67,7 @@ std::string device_state_message(const protocol::RegisterMap& map,
                                  const model::DeviceSnapshot& latest,
                                  const model::PollIntervals& intervals, core::SteadyTime now) {
   ordered_json out;
-  core::WallTime newest{};
+  bool any_fresh = false;
   ordered_json values = ordered_json::object();
   for (const auto& sample : latest.fields) {
     const auto& field = map.field(sample.id);
@@ -75,7 +75,7 @@ std::string device_state_message(const protocol::RegisterMap& map,
     auto limit = model::max_age(field, intervals);
     bool fresh = limit.count() == 0 || now - sample.read_at <= limit;
     const auto* used = fresh ? &sample : nullptr;
-    if (fresh) newest = latest.time;  // the cycle's time: the key the store files it under
+    any_fresh = any_fresh || fresh;
     if (field.type == ValueType::Bitfield) {
       add_status(map, field, used, values);
     } else if (field.type == ValueType::Enum) {
@@ -93,7 +93,7 @@ std::string device_state_message(const protocol::RegisterMap& map,
   }
   out["device"] = latest.device;
   out["health"] = model::to_string(latest.health);
-  add_time(out, newest);
+  add_time(out, any_fresh ? latest.time : core::WallTime{});  // the cycle's, as the store files it
   out.update(values);
   return out.dump();
 }
